@@ -1,14 +1,15 @@
 // The kernel ABI. One instance trains one run at a time:
 //   setup(p, d, H, nTrain, nTest) → write θ and data at ptr(...) → setOptim/setWdSchedule/setModel/setArm
 //   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
-import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, nTrain, nTest,
-         evH, evLG, evInv, EVAL_ROWS, T } from "./layout";
-import { forwardBackward, tables, hidden, logits, lossAndAccuracy, correct, resetCorrect, setModel } from "./mlp";
-import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, normE, normW1, normW2, sumSq } from "./optim";
+import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
+         evH, evLG, evInv, EVAL_ROWS, T, model, MODEL_ATTN, input, IN_DENSE, D4 } from "./layout";
+import { forwardBackward, tables, hidden, hiddenDense, logits, lossAndAccuracy, correct, resetCorrect, setModel, setLoss } from "./mlp";
+import { setupAttn, setAttnLayernorm, attnForwardBackward, attnPrepare, attnEvalSet, attnCorrect } from "./attn";
+import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
 import { exp4, erf4, act4 } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
 
-export { setup, setOptim, setWdSchedule, setModel, weightNorm, normE, normW1, normW2 };
+export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
 
 export const ARM_FREE = 0, ARM_CLAMP = 1, ARM_RESCALE = 2, ARM_SPHERE = 3;
 let arm = ARM_FREE, tInt = 0, target: f64 = 0;
@@ -17,12 +18,14 @@ let lastLoss: f64 = 0;
 
 export function setArm(arm_: i32, tInt_: i32, target_: f64): void { arm = arm_; tInt = tInt_; target = target_; t = 0; }
 
-/** Buffer addresses for the host: 0 θ, 1 train a, 2 train b, 3 train y, 4 test a, 5 test b, 6 test y, 7 grad, 8 m, 9 v. */
+/** Buffer addresses for the host: 0 θ, 1 train a, 2 train b, 3 train y, 4 test a, 5 test b, 6 test y,
+ *  7 grad, 8 m, 9 v, 10 train X, 11 test X (dense inputs). */
 export function ptr(which: i32): usize {
   switch (which) {
     case 0: return theta; case 1: return trA; case 2: return trB; case 3: return trY;
     case 4: return teA; case 5: return teB; case 6: return teY;
     case 7: return grad; case 8: return mom1; case 9: return mom2;
+    case 10: return trX; case 11: return teX;
   }
   return 0;
 }
@@ -30,7 +33,7 @@ export function ptr(which: i32): usize {
 /** Train up to k steps; stops early (before updating) when the loss is not finite. Returns steps done. */
 export function advance(k: i32): i32 {
   for (let s = 0; s < k; s++) {
-    const loss = forwardBackward();
+    const loss = model == MODEL_ATTN ? attnForwardBackward() : forwardBackward();
     lastLoss = loss;
     if (!isFinite(loss)) return s;
     optimStep(++t);
@@ -39,21 +42,28 @@ export function advance(k: i32): i32 {
   return k;
 }
 /** Loss and gradient (into ptr(7)) at the current parameters, without updating them. */
-export function gradient(): f64 { return forwardBackward(); }
+export function gradient(): f64 { return model == MODEL_ATTN ? attnForwardBackward() : forwardBackward(); }
 export function step(): i32 { return t; }
 export function loss(): f64 { return lastLoss; }
 
 // Loss and accuracy of one pair set, in chunks of EVAL_ROWS rows (the tables T must be current).
 function evalSet(pa: usize, pb: usize, py: usize, n: i32, out: i32): void {
-  let total: f64 = 0;
-  resetCorrect();
-  for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
-    const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
-    hidden(pa + o, pb + o, m, evH, 0, evInv);
-    logits(evH, m, evLG);
-    total += lossAndAccuracy(evLG, py + o, m);
+  let total: f64 = 0, right = 0;
+  if (model == MODEL_ATTN) {
+    total = attnEvalSet(pa, pb, py, n);
+    right = attnCorrect();
+  } else {
+    resetCorrect();
+    for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
+      const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
+      if (input == IN_DENSE) hiddenDense((out == 0 ? trX : teX) + ((<usize>i0 * <usize>D4) << 2), m, evH, 0, evInv);
+      else hidden(pa + o, pb + o, m, evH, 0, evInv);
+      logits(evH, m, evLG);
+      total += lossAndAccuracy(evLG, py + o, m);
+    }
+    right = correct;
   }
-  const loss = total / <f64>n, acc = <f64>correct / <f64>n;
+  const loss = total / <f64>n, acc = <f64>right / <f64>n;
   if (out == 0) { trainLoss = loss; trainAcc = acc; } else { testLoss = loss; testAcc = acc; }
 }
 
@@ -61,7 +71,7 @@ function evalSet(pa: usize, pb: usize, py: usize, n: i32, out: i32): void {
 let trainLoss: f64 = 0, trainAcc: f64 = 0, testLoss: f64 = 0, testAcc: f64 = 0;
 /** Train loss, train accuracy, test loss, test accuracy at the current parameters → metric(0..3). */
 export function evaluate(): void {
-  tables();
+  if (model == MODEL_ATTN) attnPrepare(); else tables();
   evalSet(trA, trB, trY, nTrain, 0);
   evalSet(teA, teB, teY, nTest, 2);
 }
@@ -98,3 +108,5 @@ export function peak(iters: i32, x: f32): f32 {
   const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
   return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))), 0);
 }
+
+export { newtonSchulz } from "./muon";

@@ -1,13 +1,16 @@
 // The paper's MLP: logits = act(E_a·W1[:d] + E_b·W1[d:] + b1)·W2 + b2, first layer through the
 // lookup tables T = E·W1 (p × 2H4), so a pair's pre-activation is two row lookups and an add.
 import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
-         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY } from "./layout";
+         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { exp4, act4, hsum, hmax } from "./math";
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
 export let layernorm = false;
 export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; }
+export const LOSS_CE = 0, LOSS_MSE = 1;
+export let lossKind = LOSS_CE;
+export function setLoss(kind: i32): void { lossKind = kind; }
 
 const LN_EPS: f32 = 1e-5;
 const NEG_BIG: f32 = -1e30; // logit of a padded class: exp() gives exactly 0
@@ -17,9 +20,9 @@ const NEG_BIG: f32 = -1e30; // logit of a padded class: exp() gives exactly 0
 // @ts-ignore: decorator
 @inline function ld32(base: usize, i: i32): i32 { return load<i32>(base + (<usize>i << 2)); }
 
-/** T = E·W1: both first-layer lookup tables at once. */
+/** T = E·W1: both first-layer lookup tables at once (IN_ONEHOT: T is W1 itself). */
 export function tables(): void {
-  gemmNN(T, E, W1, p, D4, 2 * H4, D4, 2 * H4, 2 * H4, false);
+  if (input == IN_TABLE) gemmNN(T, E, W1, p, D4, 2 * H4, D4, 2 * H4, 2 * H4, false);
 }
 
 // Parameter-free LayerNorm of one row of H real units (padding stays 0); stores 1/σ at inv.
@@ -67,7 +70,20 @@ export function hidden(pa: usize, pb: usize, n: i32, hOut: usize, dOut: usize, i
   }
 }
 
-/** logits = h·W2 + b2 for n rows; padded classes get NEG_BIG. */
+/** Hidden rows for dense inputs X (n × D4): h = act(X·W1 + b1) (then LayerNorm); act' at dOut. */
+export function hiddenDense(x: usize, n: i32, hOut: usize, dOut: usize, inv: usize): void {
+  gemmNN(hOut, x, W1, n, D4, H4, D4, H4, H4, false);
+  for (let i = 0; i < n; i++) {
+    const ho = row(hOut, i, H4), dO = dOut ? row(dOut, i, H4) : 0;
+    for (let k = 0; k < H4; k += 4) {
+      const o = <usize>k << 2;
+      act4(f32x4.add(v128.load(ho + o), v128.load(b1 + o)), act, ho + o, dO ? dO + o : 0);
+    }
+    if (layernorm) lnRow(ho, inv + (<usize>i << 2));
+  }
+}
+
+/** logits = h·W2 + b2 for n rows; padded classes get NEG_BIG (cross-entropy) or 0 (squared error). */
 export function logits(h: usize, n: i32, out: usize): void {
   gemmNN(out, h, W2, n, H4, P4, H4, P4, P4, false);
   for (let i = 0; i < n; i++) {
@@ -76,7 +92,7 @@ export function logits(h: usize, n: i32, out: usize): void {
       const o = <usize>k << 2;
       v128.store(r + o, f32x4.add(v128.load(r + o), v128.load(b2 + o)));
     }
-    for (let k = p; k < P4; k++) store<f32>(r + (<usize>k << 2), NEG_BIG);
+    for (let k = p; k < P4; k++) store<f32>(r + (<usize>k << 2), lossKind == LOSS_MSE ? 0 : NEG_BIG);
   }
 }
 
@@ -130,6 +146,28 @@ export function lossAndGrad(gb2: usize): f64 {
   return total / <f64>nTrain;
 }
 
+/** Squared error against the centred one-hot target t = onehot(y) − 1/p, summed over classes and
+ *  averaged over rows (Tian's --loss mse); LG becomes 2(o − t)/n, gb2 = Σ_rows of it. */
+function mseAndGrad(gb2: usize): f64 {
+  memory.fill(gb2, 0, <usize>P4 << 2);
+  const c: f32 = 1.0 / <f32>p, s2: f32 = 2.0 / <f32>nTrain;
+  let total: f64 = 0;
+  for (let i = 0; i < nTrain; i++) { // scalar: Tian's networks are small, and p need not be a multiple of 4
+    const r = row(LG, i, P4), y = ld32(trY, i);
+    let q: f32 = 0;
+    for (let k = 0; k < p; k++) {
+      const o = r + (<usize>k << 2);
+      const e = load<f32>(o) - (k == y ? <f32>1.0 - c : -c);
+      q += e * e;
+      const g = e * s2;
+      store<f32>(o, g);
+      store<f32>(gb2 + (<usize>k << 2), load<f32>(gb2 + (<usize>k << 2)) + g);
+    }
+    total += <f64>q;
+  }
+  return total / <f64>nTrain;
+}
+
 /** Summed loss over n evaluated rows; correct argmax predictions are counted into `correct`. */
 export let correct = 0;
 export function resetCorrect(): void { correct = 0; }
@@ -138,9 +176,16 @@ export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
   for (let i = 0; i < n; i++) {
     const r = row(lg, i, P4);
     const y = ld32(py, i);
-    const mx = rowMax(r);
-    const s = rowSumExp(r, mx, false);
-    total += <f64>(<f32>Math.log(<f64>s) + mx - load<f32>(r + (<usize>y << 2)));
+    if (lossKind == LOSS_MSE) {
+      const c: f32 = 1.0 / <f32>p;
+      let q: f32 = 0;
+      for (let k = 0; k < p; k++) { const e = load<f32>(r + (<usize>k << 2)) - (k == y ? <f32>1.0 - c : -c); q += e * e; }
+      total += <f64>q;
+    } else {
+      const mx = rowMax(r);
+      const s = rowSumExp(r, mx, false);
+      total += <f64>(<f32>Math.log(<f64>s) + mx - load<f32>(r + (<usize>y << 2)));
+    }
     let best = 0, bv = load<f32>(r);
     for (let k = 1; k < p; k++) {
       const v = load<f32>(r + (<usize>k << 2));
@@ -159,17 +204,18 @@ export function forwardBackward(): f64 {
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
   // forward
   tables();
-  hidden(trA, trB, n, Hh, Dact, lnInv);
+  if (input == IN_DENSE) hiddenDense(trX, n, Hh, Dact, lnInv);
+  else hidden(trA, trB, n, Hh, Dact, lnInv);
   logits(Hh, n, LG);
-  const loss = lossAndGrad(gb2);
+  const loss = lossKind == LOSS_MSE ? mseAndGrad(gb2) : lossAndGrad(gb2);
   // backward: output layer
   gemmTN(gW2, Hh, LG, n, H4, P4, H4, P4, P4, false);
   transpose(W2T, W2, H4, P4);
   gemmNN(DH, LG, W2T, n, P4, H4, P4, H4, H4, false);
   // one pass over the rows: through LayerNorm and the activation (DH becomes dz), db1 += dz, and dz
   // scattered into the table gradients dT[a, :H] and dT[b, H:] (rows ascending, as a column sum would)
-  const w = 2 * H4;
-  memory.fill(dT, 0, (<usize>p * <usize>w) << 2);
+  const w = 2 * H4, dense = input == IN_DENSE;
+  if (!dense) memory.fill(dT, 0, (<usize>p * <usize>w) << 2);
   memory.fill(gb1, 0, <usize>H4 << 2);
   for (let i = 0; i < n; i++) {
     const g = row(DH, i, H4), u = row(Hh, i, H4), da = row(Dact, i, H4);
@@ -189,6 +235,15 @@ export function forwardBackward(): f64 {
       }
       for (let k = H; k < H4; k++) store<f32>(g + (<usize>k << 2), 0);
     }
+    if (dense) { // dz stays in DH for the dW1 GEMM
+      for (let k = 0; k < H4; k += 4) {
+        const o = <usize>k << 2;
+        const dz = f32x4.mul(v128.load(g + o), v128.load(da + o));
+        v128.store(g + o, dz);
+        v128.store(gb1 + o, f32x4.add(v128.load(gb1 + o), dz));
+      }
+      continue;
+    }
     const ta = row(dT, ld32(trA, i), w), tb = row(dT, ld32(trB, i), w) + (<usize>H4 << 2);
     for (let k = 0; k < H4; k += 4) {
       const o = <usize>k << 2;
@@ -198,8 +253,11 @@ export function forwardBackward(): f64 {
       v128.store(tb + o, f32x4.add(v128.load(tb + o), dz));
     }
   }
-  gemmTN(gW1, E, dT, p, D4, w, D4, w, w, false);
-  transpose(W1T, W1, D4, w);
-  gemmNN(gE, dT, W1T, p, w, D4, w, D4, D4, false);
+  if (dense) gemmTN(gW1, trX, DH, n, D4, H4, D4, H4, H4, false);
+  else if (input == IN_TABLE) { // IN_ONEHOT: dT is gW1 already
+    gemmTN(gW1, E, dT, p, D4, w, D4, w, w, false);
+    transpose(W1T, W1, D4, w);
+    gemmNN(gE, dT, W1T, p, w, D4, w, D4, D4, false);
+  }
   return loss;
 }

@@ -1,9 +1,11 @@
 // Optimizers over the flat parameter span, norms, and norm interventions.
-import { theta, grad, mom1, mom2, nParams, nDecay, E, W1, W2, nE, nW1, nW2 } from "./layout";
+import { theta, grad, mom1, mom2, nTrained, nDecay, nMats, mat, groupLo, groupHi, pad4, msX, msA, msB, msT } from "./layout";
+import { newtonSchulz } from "./muon";
 
 export const OPT_ADAMW = 0; // decoupled decay (the paper)
 export const OPT_ADAM = 1;  // L2 added to the gradient
 export const OPT_SGD = 2;   // L2 added to the gradient, heavy-ball momentum
+export const OPT_MUON = 3;  // Muon on the 2-D weight matrices, AdamW on the rest (embeddings, biases)
 
 export let optim = OPT_ADAMW;
 export let lr: f32 = 1e-3, wd: f32 = 1, beta1: f32 = 0.9, beta2: f32 = 0.999, eps: f32 = 1e-8, momentum: f32 = 0;
@@ -28,10 +30,10 @@ export function setWdSchedule(kind: i32, s0: i32, s1: i32): void { wdKind = kind
   return <f32>(<f64>wd * <f64>(s - wdS0) / <f64>(wdS1 - wdS0));
 }
 
-/** Update θ from grad for step t (1-based). Only [E | W1 | W2] is decayed. */
+/** Update θ from grad for step t (1-based). Only θ[0, nDecay) is decayed; θ[nTrained, …) is frozen. */
 export function optimStep(t: i32): void {
   const wd = wdAt(t - 1);
-  if (optim != OPT_ADAMW) {
+  if (optim == OPT_ADAM || optim == OPT_SGD) {
     // coupled L2: g ← g + λθ on the decayed span
     const vwd = f32x4.splat(wd);
     for (let i = 0; i < nDecay; i += 4) {
@@ -41,7 +43,7 @@ export function optimStep(t: i32): void {
   }
   if (optim == OPT_SGD) {
     const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr);
-    for (let i = 0; i < nParams; i += 4) {
+    for (let i = 0; i < nTrained; i += 4) {
       const o = <usize>i << 2;
       const b = f32x4.add(f32x4.mul(vmu, v128.load(mom1 + o)), v128.load(grad + o));
       v128.store(mom1 + o, b);
@@ -49,14 +51,28 @@ export function optimStep(t: i32): void {
     }
     return;
   }
+  if (optim != OPT_MUON) { adamRange(0, nTrained, t, wd); return; }
+  // Muon: each matrix by Newton–Schulz, AdamW on the spans between them
+  let lo = 0;
+  for (let i = 0; i < nMats; i++) {
+    const off = mat(i, 0), end = off + (mat(i, 4) ? mat(i, 1) >> 1 : mat(i, 1)) * mat(i, 3);
+    if (off > lo) adamRange(lo, off, t, wd);
+    muonMatrix(i, wd);
+    lo = end;
+  }
+  if (nTrained > lo) adamRange(lo, nTrained, t, wd);
+}
+
+// AdamW (or Adam: decay = 1, L2 already in g) on θ[lo, hi), lo and hi multiples of 4.
+function adamRange(lo: i32, hi: i32, t: i32, wd: f32): void {
   // bias corrections in float64, then used as float32 like torch does with a Python scalar
   const bc1 = <f32>(1.0 - Math.pow(<f64>beta1, <f64>t));
   const bc2 = <f32>(1.0 - Math.pow(<f64>beta2, <f64>t));
   const vb1 = f32x4.splat(beta1), vc1 = f32x4.splat(1.0 - beta1);
   const vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(1.0 - beta2);
   const vbc1 = f32x4.splat(bc1), vbc2 = f32x4.splat(bc2), veps = f32x4.splat(eps), vnlr = f32x4.splat(-lr);
-  const decay = f32x4.splat(optim == OPT_ADAMW ? <f32>1.0 - lr * wd : <f32>1.0);
-  for (let i = 0; i < nParams; i += 4) {
+  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0);
+  for (let i = lo; i < hi; i += 4) {
     const o = <usize>i << 2;
     const g = v128.load(grad + o);
     let th = v128.load(theta + o);
@@ -68,6 +84,42 @@ export function optimStep(t: i32): void {
     const den = f32x4.add(f32x4.sqrt(f32x4.div(v, vbc2)), veps);
     th = f32x4.add(th, f32x4.mul(vnlr, f32x4.div(f32x4.div(m, vbc1), den)));
     v128.store(theta + o, th);
+  }
+}
+
+// Offset (floats) of logical element (r, c) of matrix i.
+// @ts-ignore: decorator
+@inline function matAt(off: i32, rows: i32, ld: i32, split: bool, r: i32, c: i32): i32 {
+  const h = rows >> 1;
+  return split && r >= h ? off + (r - h) * ld + (ld >> 1) + c : off + r * ld + c;
+}
+
+/** Muon on matrix i (Jordan's update with Nesterov momentum μ = `momentum`; scaled by 0.2·√max(rows,
+ *  cols) so its RMS matches AdamW's and one --lr serves both, as in Moonlight): m ← μm + (1 − μ)g,
+ *  u = NS5((1 − μ)g + μm), θ ← θ(1 − ηλ) − η·0.2·√max(rows, cols)·u. */
+function muonMatrix(i: i32, wd: f32): void {
+  const off = mat(i, 0), rows = mat(i, 1), cols = mat(i, 2), ld = mat(i, 3), split = mat(i, 4) != 0;
+  const tr = rows > cols, R = tr ? cols : rows, C = tr ? rows : cols, R4 = pad4(R), C4 = pad4(C);
+  memory.fill(msX, 0, (<usize>R4 * <usize>C4) << 2);
+  const mu = momentum;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const o = <usize>matAt(off, rows, ld, split, r, c) << 2;
+      const g = load<f32>(grad + o);
+      const m = mu * load<f32>(mom1 + o) + (<f32>1.0 - mu) * g;
+      store<f32>(mom1 + o, m);
+      const x = tr ? msX + ((<usize>c * <usize>C4 + <usize>r) << 2) : msX + ((<usize>r * <usize>C4 + <usize>c) << 2);
+      store<f32>(x, (<f32>1.0 - mu) * g + mu * m);
+    }
+  }
+  newtonSchulz(msX, R4, C4, msA, msB, msT, 5);
+  const decay: f32 = <f32>1.0 - lr * wd, step: f32 = <f32>(<f64>lr * 0.2 * Math.sqrt(<f64>max(rows, cols)));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const o = <usize>matAt(off, rows, ld, split, r, c) << 2;
+      const u = load<f32>(tr ? msX + ((<usize>c * <usize>C4 + <usize>r) << 2) : msX + ((<usize>r * <usize>C4 + <usize>c) << 2));
+      store<f32>(theta + o, load<f32>(theta + o) * decay - step * u);
+    }
   }
 }
 
@@ -85,15 +137,17 @@ export function sumSq(ptr: usize, n: i32): f64 {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-export function normE(): f64 { return Math.sqrt(sumSq(E, nE)); }
-export function normW1(): f64 { return Math.sqrt(sumSq(W1, nW1)); }
-export function normW2(): f64 { return Math.sqrt(sumSq(W2, nW2)); }
-export function weightNorm(): f64 { return Math.sqrt(sumSq(theta, nDecay)); }
+/** ‖group g‖ (G_ALL: the decayed span, i.e. ‖W‖). */
+export function groupNorm(g: i32): f64 { return Math.sqrt(sumSq(theta + (<usize>groupLo(g) << 2), groupHi(g) - groupLo(g))); }
+export function weightNorm(): f64 { return groupNorm(0); }
 
-/** Scale E, W1, W2 so that ‖W‖ = target (biases and Adam moments untouched). */
+let clampGroup = 0;
+export function setClampGroup(g: i32): void { clampGroup = g; }
+
+/** Scale the clamp group (default: all of E, W1, W2) so that its norm = target (biases and moments untouched). */
 export function clampNorm(target: f64): void {
-  const s = f32x4.splat(<f32>(target / (weightNorm() + 1e-30)));
-  for (let i = 0; i < nDecay; i += 4) {
+  const s = f32x4.splat(<f32>(target / (groupNorm(clampGroup) + 1e-30)));
+  for (let i = groupLo(clampGroup); i < groupHi(clampGroup); i += 4) {
     const o = <usize>i << 2;
     v128.store(theta + o, f32x4.mul(v128.load(theta + o), s));
   }

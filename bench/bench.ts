@@ -56,7 +56,7 @@ for (const c of configs) {
   abi.advance(Math.ceil(c.steps / 5)); // warm-up: lets V8 tier the kernels up to optimized code
   const rates = Array.from({ length: REPS }, () => { const t0 = performance.now(); abi.advance(c.steps); return (c.steps * 1000) / (performance.now() - t0); });
   const evalMs = median(Array.from({ length: REPS }, () => { const t0 = performance.now(); abi.evaluate(); return performance.now() - t0; }));
-  const sps = median(rates), gflops = (sps * stepFlops(c.p, c.d, c.H, c.frac)) / 1e9;
+  const sps = median(rates), gflops = (sps * stepFlops({ task: "modular", model: "mlp", p: c.p, d: c.d, H: c.H, frac: c.frac, m: 0 })) / 1e9;
   // eval share over a default run (20 000 steps, geom:360 grid): evaluations / (training + evaluations)
   const nEval = logGrid("geom:360", 20000).length, trainMs = (20000 * 1000) / sps;
   const torch = torchBench(c.p, c.d, c.H, c.frac, c.torchSteps);

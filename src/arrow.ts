@@ -6,7 +6,6 @@ import {
   RecordBatch, Table, makeData, vectorFromArray, tableToIPC,
 } from "apache-arrow";
 import type { RunResult } from "./run.js";
-import { TENSORS } from "./engine.js";
 
 type Col<R> = [name: string, type: DataType, nullable: boolean, get: (r: R) => unknown];
 
@@ -52,9 +51,22 @@ export const RUN_COLUMNS: Col<RunRow>[] = [
   ["steps_run", i32(), false, (x) => x.r.stepsRun],
   ["wall_ms", f64(), false, (x) => x.r.wallMs],
   ["error", utf8(), true, (x) => x.r.error],
+  // added with the attention model, parity and groups (appended: existing columns keep their positions)
+  ["clamp_group", utf8(), false, (x) => x.r.cfg.clampGroup ?? "all"],
+  ["heads", i32(), true, (x) => (x.r.cfg.model === "attn" ? x.r.cfg.heads : null)],
+  ["loss", utf8(), false, (x) => x.r.cfg.loss ?? "ce"],
+  ["n_bits", i32(), true, (x) => (x.r.cfg.task === "parity" ? x.r.cfg.n : null)],
+  ["k_bits", i32(), true, (x) => (x.r.cfg.task === "parity" ? x.r.cfg.k : null)],
+  ["parity_bits", utf8(), true, (x) => (x.r.bits ? Array.from(x.r.bits).join(",") : null)],
+  // per-group norms at T_grok (null when censored or the model has no such group)
+  ["wc_embed", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_embed)],
+  ["wc_attn", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_attn)],
+  ["wc_mlp", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_mlp)],
+  ["wc_unembed", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_unembed)],
 ];
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
+const finiteOrNull = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
 
 export interface CurveRowOut { runId: number; c: RunResult["curves"][number] }
 const curve = (k: keyof RunResult["curves"][number]): Col<CurveRowOut> => [k, f32(), true, (x) => finite(x.c[k] ?? NaN)];
@@ -65,6 +77,8 @@ export const CURVE_COLUMNS: Col<CurveRowOut>[] = [
   curve("weight_norm"), curve("norm_E"), curve("norm_W1"), curve("norm_W2"),
   // --observe spectral,fourier (null when not observed)
   curve("spectral_entropy"), curve("effective_rank"), curve("fourier_gini"),
+  // per-group norms (null where the model has no such group)
+  curve("norm_embed"), curve("norm_attn"), curve("norm_mlp"), curve("norm_unembed"),
 ];
 
 export function schemaOf<R>(cols: Col<R>[], metadata: Map<string, string>): Schema {
@@ -123,11 +137,9 @@ export function paramsSchema(metadata: Map<string, string>): Schema {
 export function paramsBatch(schema: Schema, runs: RunRow[]): RecordBatch {
   const rid: number[] = [], step: number[] = [], name: string[] = [], shape: Int32Array[] = [], vals: Float32Array[] = [];
   for (const { runId, r } of runs) {
-    const { p, d, H } = r.cfg;
-    const shapes = { E: [p, d], W1: [2 * d, H], b1: [H], W2: [H, p], b2: [p] };
     for (const s of r.snapshots) {
-      for (const t of TENSORS) {
-        rid.push(runId); step.push(s.step); name.push(t); shape.push(Int32Array.from(shapes[t])); vals.push(s.params[t]);
+      for (const [t, x] of Object.entries(s.params)) {
+        rid.push(runId); step.push(s.step); name.push(t); shape.push(Int32Array.from(r.shapes[t])); vals.push(x);
       }
     }
   }

@@ -5,19 +5,26 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { instantiateSync } from "@assemblyscript/loader";
+import { layoutOf, Layout, Dims, tensorRows } from "./models.js";
 
 export const WASM_PATH = fileURLToPath(new URL("../../build/groksweep.wasm", import.meta.url));
 /** The same kernels built with relaxed SIMD's fused multiply-add: faster, not bit-stable across machines. */
 export const FAST_WASM_PATH = fileURLToPath(new URL("../../build/groksweep-fast.wasm", import.meta.url));
 
-export interface Params { E: Float32Array; W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array }
+/** A run's tensors by name (public layout: row-major, unpadded), e.g. E, W1, b1, W2, b2 for the MLP. */
+export type Params = Record<string, Float32Array>;
+/** The paper MLP's tensors. */
 export const TENSORS = ["E", "W1", "b1", "W2", "b2"] as const;
 export type TensorName = (typeof TENSORS)[number];
 
 /** The exported ABI (assembly/index.ts). */
 export interface Abi {
   memory: WebAssembly.Memory;
-  setup(p: number, d: number, H: number, nTrain: number, nTest: number): void;
+  setup(p: number, d: number, H: number, nTrain: number, nTest: number, input: number): void;
+  setupAttn(p: number, d: number, H: number, heads: number, nTrain: number, nTest: number): void;
+  setAttnLayernorm(on: number): void;
+  setLoss(kind: number): void;
+  setClampGroup(g: number): void;
   setOptim(optim: number, lr: number, wd: number, beta1: number, beta2: number, eps: number, momentum: number): void;
   setModel(act: number, layernorm: number): void;
   setWdSchedule(kind: number, s0: number, s1: number): void;
@@ -29,7 +36,9 @@ export interface Abi {
   loss(): number;
   evaluate(): void;
   metric(i: number): number;
-  weightNorm(): number; normE(): number; normW1(): number; normW2(): number;
+  weightNorm(): number;
+  /** ‖group‖: 0 all decayed (‖W‖), 1 embed, 2 attn, 3 mlp, 4 unembed */
+  groupNorm(g: number): number;
   scratch(bytes: number): number;
   testGemmNN(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   testGemmTN(c: number, a: number, b: number, R: number, M: number, N: number, acc: number): void;
@@ -71,38 +80,24 @@ export function instantiate(module: WebAssembly.Module = wasmModule()): Abi {
   return instantiateSync(module, {}).exports as unknown as Abi;
 }
 
-const pad4 = (x: number) => (x + 3) & ~3;
 const MAX_WASM_BYTES = 4 * 2 ** 30 - 2 ** 26;
+const INPUT = { table: 0, onehot: 1, dense: 2 } as const;
 
 /** Views and layout conversions for the run currently set up in an instance. */
 export class Net {
-  readonly P4: number; readonly D4: number; readonly H4: number;
-  constructor(readonly abi: Abi, readonly p: number, readonly d: number, readonly H: number,
-              readonly nTrain: number, readonly nTest: number) {
-    this.P4 = pad4(p); this.D4 = pad4(d); this.H4 = pad4(H);
-    const bytes = Net.bytes(p, d, H, nTrain, nTest);
-    if (bytes > MAX_WASM_BYTES) {
-      throw new Error(`a run with p=${p}, d=${d}, H=${H}, ${nTrain} train pairs needs ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`);
+  readonly layout: Layout;
+  constructor(readonly abi: Abi, readonly dims: Dims) {
+    this.layout = layoutOf(dims);
+    const { model, p, d, H, heads, nTrain, nTest, dense } = dims;
+    if (this.layout.bytes > MAX_WASM_BYTES) {
+      throw new Error(`a run with model=${model}, p=${p}, d=${d}, H=${H}, ${nTrain} train examples needs ${(this.layout.bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`);
     }
-    abi.setup(p, d, H, nTrain, nTest);
-  }
-
-  /** Upper bound of the wasm memory a run lays out (mirrors assembly/layout.ts setup()). */
-  static bytes(p: number, d: number, H: number, nTrain: number, nTest: number): number {
-    const P4 = pad4(p), D4 = pad4(d), H4 = pad4(H), n = Math.max(nTrain, 1), m = Math.max(nTest, 1);
-    const params = p * D4 + 2 * D4 * H4 + H4 * P4 + H4 + P4;
-    const floats = 4 * params + 2 * p * 2 * H4 + 3 * n * H4 + n + n * P4 + 2 * H4 * D4 + P4 * H4 + 3 * n + 3 * m + 128 * (H4 + P4 + 1);
-    return floats * 4 + 64 * 24 + (1 << 20);
+    if (model === "attn") abi.setupAttn(p, d, H, heads, nTrain, nTest);
+    else abi.setup(p, d, H, nTrain, nTest, model === "tian" ? INPUT.onehot : dense ? INPUT.dense : INPUT.table);
   }
 
   f32(ptr: number, n: number): Float32Array { return new Float32Array(this.abi.memory.buffer, ptr, n); }
   i32(ptr: number, n: number): Int32Array { return new Int32Array(this.abi.memory.buffer, ptr, n); }
-
-  /** Offsets (in floats, from θ) of the padded tensors. */
-  private offsets() {
-    const nE = this.p * this.D4, nW1 = this.D4 * 2 * this.H4, nW2 = this.H4 * this.P4;
-    return { E: 0, W1: nE, W2: nE + nW1, b1: nE + nW1 + nW2, b2: nE + nW1 + nW2 + this.H4, end: nE + nW1 + nW2 + this.H4 + this.P4 };
-  }
 
   setData(which: "train" | "test", a: Int32Array, b: Int32Array, y: Int32Array): void {
     const base = which === "train" ? 1 : 4;
@@ -111,43 +106,45 @@ export class Net {
     this.i32(this.abi.ptr(base + 2), y.length).set(y);
   }
 
+  /** Dense inputs (rows of d floats, stored with a padded row stride) and their labels. */
+  setDense(which: "train" | "test", x: Float32Array, y: Int32Array): void {
+    const d = this.dims.d, ld = (d + 3) & ~3, n = y.length;
+    const X = this.f32(this.abi.ptr(which === "train" ? 10 : 11), n * ld);
+    for (let i = 0; i < n; i++) X.set(x.subarray(i * d, i * d + d), i * ld);
+    this.i32(this.abi.ptr(which === "train" ? 3 : 6), n).set(y);
+  }
+
   setParams(w: Params): void {
-    const { p, d, H, P4, D4, H4 } = this, o = this.offsets();
-    const th = this.f32(this.abi.ptr(0), o.end);
+    const th = this.f32(this.abi.ptr(0), this.layout.nParams);
     th.fill(0);
-    for (let r = 0; r < p; r++) th.set(w.E.subarray(r * d, r * d + d), o.E + r * D4);
-    for (let k = 0; k < d; k++) {
-      th.set(w.W1.subarray(k * H, k * H + H), o.W1 + k * 2 * H4);
-      th.set(w.W1.subarray((d + k) * H, (d + k) * H + H), o.W1 + k * 2 * H4 + H4);
+    for (const t of this.layout.tensors) {
+      const x = w[t.name];
+      if (!x || x.length !== t.shape.reduce((a, b) => a * b, 1)) throw new Error(`setParams: tensor ${t.name} missing or of the wrong size`);
+      for (let r = 0; r < tensorRows(t); r++) th.set(x.subarray(r * t.cols, (r + 1) * t.cols), t.at(r));
     }
-    for (let k = 0; k < H; k++) th.set(w.W2.subarray(k * p, k * p + p), o.W2 + k * P4);
-    th.set(w.b1, o.b1);
-    th.set(w.b2, o.b2);
   }
 
   /** Copies of the parameters (or, with buffer 7/8/9, of the gradient or Adam moments) in the public layout. */
   params(buffer = 0): Params {
-    const { p, d, H, P4, D4, H4 } = this, o = this.offsets();
-    const th = this.f32(this.abi.ptr(buffer), o.end);
-    const E = new Float32Array(p * d), W1 = new Float32Array(2 * d * H), W2 = new Float32Array(H * p);
-    for (let r = 0; r < p; r++) E.set(th.subarray(o.E + r * D4, o.E + r * D4 + d), r * d);
-    for (let k = 0; k < d; k++) {
-      W1.set(th.subarray(o.W1 + k * 2 * H4, o.W1 + k * 2 * H4 + H), k * H);
-      W1.set(th.subarray(o.W1 + k * 2 * H4 + H4, o.W1 + k * 2 * H4 + H4 + H), (d + k) * H);
+    const th = this.f32(this.abi.ptr(buffer), this.layout.nParams), out: Params = {};
+    for (const t of this.layout.tensors) {
+      const x = new Float32Array(tensorRows(t) * t.cols);
+      for (let r = 0; r < tensorRows(t); r++) x.set(th.subarray(t.at(r), t.at(r) + t.cols), r * t.cols);
+      out[t.name] = x;
     }
-    for (let k = 0; k < H; k++) W2.set(th.subarray(o.W2 + k * P4, o.W2 + k * P4 + p), k * p);
-    return { E, W1, W2, b1: th.slice(o.b1, o.b1 + H), b2: th.slice(o.b2, o.b2 + p) };
+    return out;
   }
 
-  /** A copy of E (p × d) alone: what the spectral observables need at every logged step. */
-  embedding(): Float32Array {
-    const { p, d, D4 } = this, E = new Float32Array(p * d), th = this.f32(this.abi.ptr(0), p * D4);
-    for (let r = 0; r < p; r++) E.set(th.subarray(r * D4, r * D4 + d), r * d);
+  /** A copy of the embedding (vocabulary × d; the p operand tokens for attn), or null when the model has none. */
+  embedding(): Float32Array | null {
+    const t = this.layout.tensors.find((x) => x.name === "E");
+    if (!t) return null;
+    const rows = this.dims.p, th = this.f32(this.abi.ptr(0), this.layout.nParams), E = new Float32Array(rows * t.cols);
+    for (let r = 0; r < rows; r++) E.set(th.subarray(t.at(r), t.at(r) + t.cols), r * t.cols);
     return E;
   }
 
-  shapes(): Record<TensorName, number[]> {
-    const { p, d, H } = this;
-    return { E: [p, d], W1: [2 * d, H], b1: [H], W2: [H, p], b2: [p] };
+  shapes(): Record<string, number[]> {
+    return Object.fromEntries(this.layout.tensors.map((t) => [t.name, t.shape]));
   }
 }

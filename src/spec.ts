@@ -4,26 +4,30 @@ import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { parseRunConfig, RunConfig, UsageError, ARMS, ACTS, OPTIMS } from "./options.js";
-import { OPS } from "./task.js";
+import { parseRunConfig, RunConfig, UsageError, ARMS, ACTS, OPTIMS, TASKS, MODELS, LOSSES, GROUPS } from "./options.js";
 import { stepFlops } from "./cost.js";
 
 /** Spec keys in expansion order (the first varies slowest); names are `run`'s long options. */
-export const KEYS = ["op", "p", "frac", "d", "H", "act", "layernorm", "optim", "lr", "wd", "momentum",
-  "max-steps", "arm", "rho", "wc", "t-int", "mem-acc", "grok-acc", "log", "stop-at-grok", "observe", "wd-schedule", "init-scale"] as const;
+export const KEYS = ["task", "model", "op", "p", "frac", "n", "k", "m", "m-test", "d", "H", "heads", "act", "layernorm", "loss",
+  "optim", "lr", "wd", "momentum", "max-steps", "arm", "rho", "wc", "t-int", "clamp-group", "mem-acc", "grok-acc", "log",
+  "stop-at-grok", "observe", "wd-schedule", "init-scale"] as const;
 
 const scalar = {
-  op: z.enum(OPS as [string, ...string[]]), p: z.number().int(), frac: z.number(), d: z.number().int(), H: z.number().int(),
-  act: z.enum(ACTS), layernorm: z.boolean(), optim: z.enum(OPTIMS), lr: z.number(), wd: z.number(), momentum: z.number(),
+  task: z.enum(TASKS), model: z.enum(MODELS), op: z.string(), p: z.number().int(), frac: z.union([z.number(), z.string()]),
+  n: z.number().int(), k: z.number().int(), m: z.number().int(), "m-test": z.number().int(),
+  d: z.number().int(), H: z.number().int(), heads: z.number().int(),
+  act: z.enum(ACTS), layernorm: z.boolean(), loss: z.enum(LOSSES), "clamp-group": z.enum(GROUPS), optim: z.enum(OPTIMS), lr: z.number(), wd: z.number(), momentum: z.number(),
   "max-steps": z.number().int(), arm: z.enum(ARMS), rho: z.number(), wc: z.union([z.number(), z.literal("measure")]),
   "t-int": z.number().int(), "mem-acc": z.number(), "grok-acc": z.number(), log: z.string(), "stop-at-grok": z.boolean(),
   observe: z.string(), "wd-schedule": z.string(), "init-scale": z.number(),
 } as const;
 const EXPECTED: Record<string, string> = {
-  op: `one of ${OPS.join("|")}`, act: `one of ${ACTS.join("|")}`, optim: `one of ${OPTIMS.join("|")}`, arm: `one of ${ARMS.join("|")}`,
+  op: "an operation such as add, x2+xy+y2, sym:4, dih:10", task: `one of ${TASKS.join("|")}`, model: `one of ${MODELS.join("|")}`,
+  loss: `one of ${LOSSES.join("|")}`, "clamp-group": `one of ${GROUPS.join("|")}`, n: "an integer", k: "an integer", m: "an integer",
+  "m-test": "an integer", heads: "an integer", act: `one of ${ACTS.join("|")}`, optim: `one of ${OPTIMS.join("|")}`, arm: `one of ${ARMS.join("|")}`,
   p: "an integer", d: "an integer", H: "an integer", "max-steps": "an integer", "t-int": "an integer",
   layernorm: "true or false", "stop-at-grok": "true or false", log: "geom:N or every:K", observe: 'a string such as "spectral,fourier"', "wd-schedule": "const, step:S or ramp:S0:S1", "init-scale": "a number", wc: 'a number or "measure"',
-  frac: "a number", lr: "a number", wd: "a number", momentum: "a number", rho: "a number", "mem-acc": "a number", "grok-acc": "a number",
+  frac: "a number or auto:C", lr: "a number", wd: "a number", momentum: "a number", rho: "a number", "mem-acc": "a number", "grok-acc": "a number",
   seeds: "a count ≥ 1 or a list of seeds", seed: "an integer ≥ 0", name: "a string", blocks: "a list of blocks",
 };
 
@@ -97,7 +101,7 @@ export function expand(raw: unknown): Sweep {
       if (measure) cfg.wc = null;
       for (const seed of seedList) {
         const c = { ...cfg, seed };
-        runs.push({ runId: runs.length, block: b, cfg: c, measure: measure ? controlKey(c) : null, cost: c.maxSteps * stepFlops(c.p, c.d, c.H, c.frac) });
+        runs.push({ runId: runs.length, block: b, cfg: c, measure: measure ? controlKey(c) : null, cost: c.maxSteps * stepFlops(c) });
       }
     }
   });
@@ -112,12 +116,18 @@ export function expand(raw: unknown): Sweep {
   return { doc, hash: createHash("sha256").update(JSON.stringify(doc)).digest("hex").slice(0, 16), runs };
 }
 
-/** The configuration a measured Wc is taken from: the free control of the same (task, op, p, frac, d,
- *  H, wd, wd schedule, init scale, act, layernorm, optim). Takes a RunConfig or a runs.arrow row. */
-export function controlKey(c: Pick<RunConfig, "task" | "op" | "p" | "frac" | "d" | "H" | "wd" | "act" | "layernorm" | "optim">
-  & { wdSchedule?: string; wd_schedule?: string; initScale?: number; init_scale?: number }): string {
-  const sched = c.wdSchedule ?? c.wd_schedule ?? "const", scale = c.initScale ?? c.init_scale ?? 1;
-  return `task=${c.task} op=${c.op} p=${c.p} frac=${c.frac} d=${c.d} H=${c.H} wd=${c.wd} wd_schedule=${sched} init_scale=${scale} act=${c.act} layernorm=${c.layernorm} optim=${c.optim}`;
+/** The configuration a measured Wc is taken from: the free control of the same task, model and
+ *  sizes (task, model, op, p, frac, parity n/k/m, d, H, heads, wd, wd schedule, init scale, act,
+ *  layernorm, loss, optim). Takes a RunConfig or a runs.arrow row (older files lack the newer keys). */
+export function controlKey(c: Record<string, any>): string {
+  const v = (camel: string, snake: string, dflt: unknown) => c[camel] ?? c[snake] ?? dflt;
+  const parts = [`task=${c.task}`, `model=${c.model ?? "mlp"}`];
+  if (c.task === "parity") parts.push(`n=${v("n", "n_bits", "")} k=${v("k", "k_bits", "")} m=${v("m", "n_train", "")}`);
+  else parts.push(`op=${c.op} p=${c.p} frac=${c.frac}`);
+  if ((c.model ?? "mlp") === "attn") parts.push(`heads=${c.heads}`);
+  parts.push(`d=${c.d} H=${c.H} wd=${c.wd} wd_schedule=${v("wdSchedule", "wd_schedule", "const")} init_scale=${v("initScale", "init_scale", 1)}`,
+    `act=${c.act} layernorm=${c.layernorm} loss=${c.loss ?? "ce"} optim=${c.optim}`);
+  return parts.join(" ");
 }
 
 function* product(lists: (readonly [string, readonly unknown[]])[], i = 0, acc: Record<string, unknown> = {}): Generator<Record<string, unknown>> {

@@ -88,7 +88,10 @@ class FileSink {
   }
 }
 
-export interface Completed { runId: number; status: string; wc: number | null }
+/** A finished run as resume and measured Wc need it: wc by norm group (all = ‖W‖ at T_grok). */
+export interface Completed { runId: number; status: string; wc: WcByGroup }
+export type WcByGroup = Record<string, number | null>;
+export const WC_COLUMNS: Record<string, string> = { all: "wc", embed: "wc_embed", attn: "wc_attn", mlp: "wc_mlp", unembed: "wc_unembed" };
 
 export class Store {
   readonly runsSchema: Schema;
@@ -113,8 +116,11 @@ export class Store {
         }
       }
       for await (const b of batches(s.runs)) {
-        const ids = b.getChild("run_id")!.toArray(), st = b.getChild("status")!, wc = b.getChild("wc")!;
-        for (let i = 0; i < b.numRows; i++) done.push({ runId: ids[i], status: st.get(i), wc: wc.get(i) });
+        const ids = b.getChild("run_id")!.toArray(), st = b.getChild("status")!;
+        const cols = Object.entries(WC_COLUMNS).map(([g, c]) => [g, b.getChild(c)] as const); // older files lack the group columns
+        for (let i = 0; i < b.numRows; i++) {
+          done.push({ runId: ids[i], status: st.get(i), wc: Object.fromEntries(cols.map(([g, v]) => [g, v ? v.get(i) : null])) });
+        }
       }
     }
     return done;

@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { kernelsFor } from "./engine.js";
-import { Store, batches, readSchema, RUNS, sources } from "./store.js";
+import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup } from "./store.js";
 import { Sweep, SweepRun, controlKey } from "./spec.js";
 import { runRecord } from "./arrow.js";
 import { Progress, Counts } from "./progress.js";
@@ -49,7 +49,7 @@ export function sweepMeta(sw: Sweep, opts: Pick<SweepOptions, "shard" | "phase">
 /** A run that could not produce a result: its configuration, status 'failed', and the error text. */
 function failedRecord(run: SweepRun, error: string): Record<string, unknown> {
   const nan = NaN, final = { step: 0, train_loss: nan, train_acc: nan, test_loss: nan, test_acc: nan, weight_norm: nan, norm_E: nan, norm_W1: nan, norm_W2: nan };
-  const r = { cfg: run.cfg, nTrain: 0, nTest: 0, tMem: null, tGrok: null, wc: null, status: "failed", stepsRun: 0, wallMs: 0, error, final, curves: [], snapshots: [] } as unknown as RunResult;
+  const r = { cfg: run.cfg, nTrain: 0, nTest: 0, tMem: null, tGrok: null, wc: null, atGrok: null, bits: null, status: "failed", stepsRun: 0, wallMs: 0, error, final, curves: [], snapshots: [], shapes: {} } as unknown as RunResult;
   return runRecord({ runId: run.runId, r });
 }
 
@@ -62,11 +62,12 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
   const tally = (status: unknown) => { counts.done++; if (status === "grokked" || status === "censored" || status === "diverged" || status === "failed") counts[status]++; };
   for (const r of chosen) if (done.has(r.runId)) tally(done.get(r.runId)!.status);
 
-  // measured Wc: the grokked free runs of each control key, from this directory, --wc-from, and this invocation
-  const controlWc = new Map<string, number[]>();
-  const addControl = (key: string, status: unknown, wc: unknown) => {
+  // measured Wc: the grokked free runs of each control key, from this directory, --wc-from, and this
+  // invocation; kept per norm group, since a clamp of one group (--clamp-group) targets that group's norm
+  const controlWc = new Map<string, WcByGroup[]>();
+  const addControl = (key: string, status: unknown, wc: WcByGroup) => {
     if (!controlWc.has(key)) controlWc.set(key, []);
-    if (status === "grokked" && typeof wc === "number") controlWc.get(key)!.push(wc);
+    if (status === "grokked" && typeof wc.all === "number") controlWc.get(key)!.push(wc);
   };
   for (const c of done.values()) { const r = sw.runs[c.runId]; if (r && r.cfg.arm === "free") addControl(controlKey(r.cfg), c.status, c.wc); }
   const fromFile = await readControls(opts.wcFrom, sw.hash);
@@ -94,12 +95,11 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     if (!deps || (pendingControls.get(key) ?? 0) > 0) return;
     waiting.delete(key);
     const wcs = controlWc.get(key) ?? [];
-    if (!wcs.length) {
-      for (const r of deps) failedNow.push(failedRecord(r, `wc: measure: no free control with ${key} grokked, so Wc is unknown`));
-      return;
+    for (const r of deps) {
+      const g = r.cfg.clampGroup, vals = wcs.map((w) => w[g]).filter((x): x is number => typeof x === "number");
+      if (!vals.length) failedNow.push(failedRecord(r, `wc: measure: no free control with ${key} grokked, so Wc${g === "all" ? "" : ` of group ${g}`} is unknown`));
+      else ready.push({ ...r, cfg: { ...r.cfg, wc: median(vals) } });
     }
-    const wc = median(wcs);
-    for (const r of deps) ready.push({ ...r, cfg: { ...r.cfg, wc } });
     ready.sort(byCost);
   };
   for (const key of [...waiting.keys()]) release(key);
@@ -129,7 +129,7 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     const inFlight = new Set<Promise<void>>();
     const launch = (r: SweepRun) => {
       const p: Promise<void> = pool.run({ runId: r.runId, cfg: r.cfg }).then(
-        (d: Done) => { finish(d.run, d.curves); if (r.cfg.arm === "free") { addControl(controlKey(r.cfg), d.run.status, d.run.wc); onControlDone(r); } },
+        (d: Done) => { finish(d.run, d.curves); if (r.cfg.arm === "free") { addControl(controlKey(r.cfg), d.run.status, wcOf(d.run)); onControlDone(r); } },
         (e: Error) => { if (stopping) return; finish(failedRecord(r, String(e?.message ?? e)), []); if (r.cfg.arm === "free") onControlDone(r); },
       ).finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -156,9 +156,11 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
   return { code: counts.failed > 0 ? 1 : 0, counts };
 }
 
-/** Grokked free-run Wc per control key from merged control output (--wc-from FILE|DIR ...). */
-async function readControls(paths: string[], hash: string): Promise<Map<string, number[]>> {
-  const out = new Map<string, number[]>();
+const wcOf = (row: Record<string, any>): WcByGroup => Object.fromEntries(Object.entries(WC_COLUMNS).map(([g, c]) => [g, row[c] ?? null]));
+
+/** Grokked free-run Wc (by group) per control key from merged control output (--wc-from FILE|DIR ...). */
+async function readControls(paths: string[], hash: string): Promise<Map<string, WcByGroup[]>> {
+  const out = new Map<string, WcByGroup[]>();
   for (const path of paths) {
     const files = path.endsWith(".arrow") ? [path] : sources(path).map((s) => s.runs);
     if (!files.length) throw new UsageError("--wc-from", path, `a runs.arrow file or a directory holding ${RUNS}`);
@@ -171,7 +173,7 @@ async function readControls(paths: string[], hash: string): Promise<Map<string, 
           if (row.arm !== "free") continue;
           const key = controlKey(row);
           if (!out.has(key)) out.set(key, []);
-          if (row.status === "grokked" && row.wc !== null) out.get(key)!.push(row.wc);
+          if (row.status === "grokked" && row.wc !== null) out.get(key)!.push(wcOf(row));
         }
       }
     }

@@ -1,8 +1,98 @@
-// Datasets: binary operations mod p over all operand pairs, split by a seeded permutation.
+// Datasets: binary operations over all operand pairs, split by a seeded permutation. Base ops work
+// mod p; group ops (S_N, D_M) multiply group elements, with p = the group order.
 import { Rng, STREAM } from "./rng.js";
 
-export type Op = "add" | "sub" | "mul" | "div";
-export const OPS: readonly Op[] = ["add", "sub", "mul", "div"];
+export type BaseOp = "add" | "sub" | "mul" | "div" | "x2+xy+y2";
+export type Op = BaseOp | `sym:${number}` | `dih:${number}`;
+export const BASE_OPS: readonly BaseOp[] = ["add", "sub", "mul", "div", "x2+xy+y2"];
+/** Kept for older callers: the base ops. */
+export const OPS = BASE_OPS;
+
+const SYM_N = [3, 6], DIH_M = [3, 2048];
+
+/** The group family and parameter of a valid group op; null otherwise. */
+function group(op: string): { kind: "sym" | "dih"; n: number } | null {
+  const m = /^(sym|dih):([1-9][0-9]{0,5})$/.exec(op);
+  if (!m) return null;
+  const kind = m[1] as "sym" | "dih", n = Number(m[2]), [lo, hi] = kind === "sym" ? SYM_N : DIH_M;
+  return n >= lo && n <= hi ? { kind, n } : null;
+}
+
+/** The op named by s, or null when s names none (canonical spelling only: no "sym:05"). */
+export function parseOp(s: unknown): Op | null {
+  if (typeof s !== "string") return null;
+  if ((BASE_OPS as readonly string[]).includes(s)) return s as BaseOp;
+  return group(s) ? (s as Op) : null;
+}
+
+export function isGroupOp(op: string): boolean {
+  return group(op) !== null;
+}
+
+const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
+
+/** |S_N| = N!, |D_M| = 2M. */
+export function groupOrder(op: string): number {
+  const g = group(op);
+  if (!g) throw new Error(`not a group op: ${op}`);
+  return g.kind === "sym" ? factorial(g.n) : 2 * g.n;
+}
+
+/** The permutations of 0..N−1 in lexicographic order (so index 0 is the identity). */
+function permutations(N: number): Int32Array[] {
+  const out: Int32Array[] = [], q = Int32Array.from({ length: N }, (_, i) => i);
+  for (;;) {
+    out.push(q.slice());
+    let i = N - 2;
+    while (i >= 0 && q[i] > q[i + 1]) i--;
+    if (i < 0) return out;
+    let j = N - 1;
+    while (q[j] < q[i]) j--;
+    [q[i], q[j]] = [q[j], q[i]];
+    q.subarray(i + 1).reverse();
+  }
+}
+
+/** Lexicographic index of a permutation (Lehmer code). */
+function rank(q: Int32Array): number {
+  let r = 0;
+  for (let i = 0; i < q.length; i++) {
+    let smaller = 0;
+    for (let j = i + 1; j < q.length; j++) if (q[j] < q[i]) smaller++;
+    r = r * (q.length - i) + smaller;
+  }
+  return r;
+}
+
+/** r^k1 s^f1 · r^k2 s^f2 = r^(k1 ± k2) s^(f1 xor f2), with element index k + M·f. */
+function dihMul(M: number, x: number, y: number): number {
+  const k1 = x % M, f1 = x >= M ? 1 : 0, k2 = y % M, f2 = y >= M ? 1 : 0;
+  return ((f1 ? k1 - k2 + M : k1 + k2) % M) + M * (f1 ^ f2);
+}
+
+const tables = new Map<string, Int32Array>();
+
+/** Cayley table t[a·p + b] = a·b (p = group order), built once per op. */
+export function cayley(op: string): Int32Array {
+  let t = tables.get(op);
+  if (t) return t;
+  const g = group(op);
+  if (!g) throw new Error(`not a group op: ${op}`);
+  const p = groupOrder(op);
+  t = new Int32Array(p * p);
+  if (g.kind === "sym") {
+    const perms = permutations(g.n), c = new Int32Array(g.n);
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
+      const pa = perms[a], pb = perms[b];
+      for (let i = 0; i < g.n; i++) c[i] = pa[pb[i]];
+      t[a * p + b] = rank(c);
+    }
+  } else {
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) t[a * p + b] = dihMul(g.n, a, b);
+  }
+  tables.set(op, t);
+  return t;
+}
 
 export function isPrime(n: number): boolean {
   if (n < 2) return false;
@@ -16,20 +106,35 @@ function modInverse(b: number, p: number): number {
   return ((t0 % p) + p) % p;
 }
 
-export function label(op: Op, a: number, b: number, p: number): number {
+/** The label function of op at vocabulary p, resolved once so decode's loop stays cheap. */
+function labeller(op: Op, p: number): (a: number, b: number) => number {
   switch (op) {
-    case "add": return (a + b) % p;
-    case "sub": return (((a - b) % p) + p) % p;
-    case "mul": return (a * b) % p;
-    case "div": return (a * modInverse(b, p)) % p;
+    case "add": return (a, b) => (a + b) % p;
+    case "sub": return (a, b) => (((a - b) % p) + p) % p;
+    case "mul": return (a, b) => (a * b) % p;
+    case "div": return (a, b) => (a * modInverse(b, p)) % p;
+    case "x2+xy+y2": return (a, b) => (a * a + a * b + b * b) % p;
   }
+  const g = group(op);
+  if (!g) throw new Error(`unknown op: ${op}`);
+  if (p !== groupOrder(op)) throw new Error(`${op} needs p = ${groupOrder(op)} (the group order), got ${p}`);
+  // D_M's product is closed-form; a table for M = 2048 would take 64 MiB
+  if (g.kind === "dih") return (a, b) => dihMul(g.n, a, b);
+  const t = cayley(op);
+  return (a, b) => t[a * p + b];
+}
+
+export function label(op: Op, a: number, b: number, p: number): number {
+  return labeller(op, p)(a, b);
 }
 
 /** All pairs of the task, encoded a·p + b, in ascending order (div excludes b = 0). */
 export function allPairs(op: Op, p: number): Int32Array {
-  const out: number[] = [];
-  for (let a = 0; a < p; a++) for (let b = op === "div" ? 1 : 0; b < p; b++) out.push(a * p + b);
-  return Int32Array.from(out);
+  if (isGroupOp(op) && p !== groupOrder(op)) throw new Error(`${op} needs p = ${groupOrder(op)} (the group order), got ${p}`);
+  const b0 = op === "div" ? 1 : 0, out = new Int32Array(p * (p - b0));
+  let i = 0;
+  for (let a = 0; a < p; a++) for (let b = b0; b < p; b++) out[i++] = a * p + b;
+  return out;
 }
 
 /** Python's round(): half to even, as the reference protocol uses. */
@@ -40,6 +145,21 @@ export function roundHalfEven(x: number): number {
 
 export function trainCount(frac: number, nPairs: number): number {
   return Math.max(2, roundHalfEven(frac * nPairs));
+}
+
+/** Tian's sample scaling: n ≈ C·M·ln M pairs out of M², i.e. frac = C·ln(M)/M. */
+export function fracAuto(C: number, M: number): number {
+  return (C * Math.log(M)) / M;
+}
+
+/** A train fraction (number or numeric string), or "auto:C" (C > 0) for fracAuto; null when invalid. */
+export function parseFrac(s: unknown): { auto: number } | number | null {
+  if (typeof s === "number") return Number.isFinite(s) ? s : null;
+  if (typeof s !== "string" || s.trim() === "") return null;
+  const m = /^auto:(.+)$/.exec(s.trim());
+  const x = Number(m ? m[1] : s);
+  if (!Number.isFinite(x) || (m && x <= 0)) return null;
+  return m ? { auto: x } : x;
 }
 
 export interface Split { train: Int32Array; test: Int32Array }
@@ -58,9 +178,9 @@ export function split(op: Op, p: number, frac: number, seed: number): Split {
 
 /** Operands and labels of encoded pairs. */
 export function decode(op: Op, p: number, pairs: Int32Array): { a: Int32Array; b: Int32Array; y: Int32Array } {
-  const n = pairs.length, a = new Int32Array(n), b = new Int32Array(n), y = new Int32Array(n);
+  const n = pairs.length, a = new Int32Array(n), b = new Int32Array(n), y = new Int32Array(n), f = labeller(op, p);
   for (let i = 0; i < n; i++) {
-    a[i] = Math.floor(pairs[i] / p); b[i] = pairs[i] % p; y[i] = label(op, a[i], b[i], p);
+    a[i] = Math.floor(pairs[i] / p); b[i] = pairs[i] % p; y[i] = f(a[i], b[i]);
   }
   return { a, b, y };
 }

@@ -32,10 +32,12 @@ test("--out writes runs/curves/params/splits Arrow files with the documented sch
   const curves = read(dir, "curves.arrow");
   assert.deepEqual(curves.schema.fields.map((f) => f.name),
     ["run_id", "step", "train_loss", "train_acc", "test_loss", "test_acc", "weight_norm", "norm_E", "norm_W1", "norm_W2",
-     "spectral_entropy", "effective_rank", "fourier_gini"]);
+     "spectral_entropy", "effective_rank", "fourier_gini", "norm_embed", "norm_attn", "norm_mlp", "norm_unembed"]);
   const c0 = curves.get(0)!.toJSON();
   assert.equal(c0.step, 0);
   assert.ok(Math.abs(c0.weight_norm - Math.hypot(c0.norm_E, c0.norm_W1, c0.norm_W2)) < 1e-4);
+  // the MLP's groups: embed = E, mlp = W1, unembed = W2, no attn
+  assert.deepEqual([c0.norm_embed, c0.norm_mlp, c0.norm_unembed, c0.norm_attn], [c0.norm_E, c0.norm_W1, c0.norm_W2, null]);
   const params = read(dir, "params.arrow");
   assert.equal(params.numRows, 2 * 2 * 5);
   const w1 = [...params].find((x) => x.tensor === "W1")!;
@@ -79,6 +81,16 @@ test("bad input: one line naming the flag and value, exit 2, nothing written", (
     [["--lr", "fast"], /--lr.*"fast"/],
     [["--act", "tanh"], /--act.*"tanh"/],
     [["--out", join(file, "sub")], /--out.*not a directory/],
+    [["--model", "rnn"], /--model.*"rnn"/],
+    [["--model", "attn", "--d", "10"], /--d.*multiple of 4·heads = 16.*10/],
+    [["--model", "attn", "--d", "16", "--loss", "mse"], /--loss.*"mse"/],
+    [["--task", "parity", "--model", "attn"], /--model.*parity.*"attn"/],
+    [["--task", "parity", "--k", "40"], /--k.*"40"/],
+    [["--op", "sym:9"], /--op.*"sym:9"/],
+    [["--op", "sym:4", "--p", "23"], /--p.*24.*"23"/],
+    [["--frac", "auto:0"], /--frac.*"auto:0"/],
+    [["--clamp-group", "attn"], /--clamp-group.*"attn"/],
+    [["--optim", "lion"], /--optim.*"lion"/],
   ];
   for (const [args, re] of cases) {
     const out = join(tmp(), "never");

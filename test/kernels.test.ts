@@ -9,7 +9,7 @@ const f = Math.fround;
 
 function scratch(floats: number): { ptr: number; view: () => Float32Array } {
   const a = abi();
-  a.setup(2, 4, 4, 2, 2);
+  a.setup(2, 4, 4, 2, 2, 0);
   const ptr = a.scratch(floats * 4 + 64);
   return { ptr, view: () => new Float32Array(a.memory.buffer, ptr, floats) };
 }

@@ -104,3 +104,72 @@ export function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
   for (let i = 0; i < y.length; i++) { num += (x[i] - y[i]) ** 2; den += y[i] ** 2; }
   return Math.sqrt(num / Math.max(den, 1e-300));
 }
+
+/** The MLP family without an embedding, in float64: z = X·W1 (+ b1), act, optional LayerNorm,
+ *  o = h·W2 (+ b2); loss: cross-entropy, or squared error to the centred one-hot target
+ *  (Σ over classes, mean over rows). Tian's network: X = [onehot(a) ; onehot(b)], no biases;
+ *  sparse parity: X = the ±1 bits. */
+export interface DenseModel { inW: number; H: number; C: number; act: "gelu" | "relu" | "quad"; layernorm: boolean; loss: "ce" | "mse"; bias: boolean }
+export type D64 = { W1: Float64Array; W2: Float64Array; b1?: Float64Array; b2?: Float64Array };
+
+export function denseLossAndGrad(m: DenseModel, w: D64, X: ArrayLike<number>, y: Int32Array): { loss: number; acc: number; grad: D64 } {
+  const { inW, H, C } = m, n = y.length;
+  const g: D64 = { W1: new Float64Array(inW * H), W2: new Float64Array(H * C), ...(m.bias ? { b1: new Float64Array(H), b2: new Float64Array(C) } : {}) };
+  const z = new Float64Array(H), h = new Float64Array(H), da = new Float64Array(H), u = new Float64Array(H), o = new Float64Array(C), dh = new Float64Array(H);
+  let loss = 0, correct = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < H; k++) {
+      let s = m.bias ? w.b1![k] : 0;
+      for (let j = 0; j < inW; j++) s += X[i * inW + j] * w.W1[j * H + k];
+      z[k] = s;
+      [h[k], da[k]] = act({ p: 0, d: 0, H, act: m.act, layernorm: false }, s);
+    }
+    let inv = 1;
+    if (m.layernorm) {
+      const mu = h.reduce((s, v) => s + v, 0) / H, vr = h.reduce((s, v) => s + (v - mu) ** 2, 0) / H;
+      inv = 1 / Math.sqrt(vr + 1e-5);
+      for (let k = 0; k < H; k++) u[k] = (h[k] - mu) * inv;
+    } else u.set(h);
+    let best = 0;
+    for (let c = 0; c < C; c++) {
+      let s = m.bias ? w.b2![c] : 0;
+      for (let k = 0; k < H; k++) s += u[k] * w.W2[k * C + c];
+      o[c] = s;
+      if (s > o[best]) best = c;
+    }
+    if (best === y[i]) correct++;
+    if (m.loss === "mse") {
+      for (let c = 0; c < C; c++) {
+        const e = o[c] - ((c === y[i] ? 1 : 0) - 1 / C);
+        loss += e * e;
+        o[c] = (2 * e) / n;
+      }
+    } else {
+      const mx = Math.max(...o), se = o.reduce((s, v) => s + Math.exp(v - mx), 0);
+      loss += Math.log(se) + mx - o[y[i]];
+      for (let c = 0; c < C; c++) o[c] = (Math.exp(o[c] - mx) / se - (c === y[i] ? 1 : 0)) / n;
+    }
+    for (let c = 0; c < C; c++) {
+      if (g.b2) g.b2[c] += o[c];
+      for (let k = 0; k < H; k++) g.W2[k * C + c] += u[k] * o[c];
+    }
+    for (let k = 0; k < H; k++) { let s = 0; for (let c = 0; c < C; c++) s += o[c] * w.W2[k * C + c]; dh[k] = s; }
+    if (m.layernorm) {
+      const mg = dh.reduce((s, v) => s + v, 0) / H, mgu = dh.reduce((s, v, k) => s + v * u[k], 0) / H;
+      for (let k = 0; k < H; k++) dh[k] = inv * (dh[k] - mg - u[k] * mgu);
+    }
+    for (let k = 0; k < H; k++) {
+      const dz = dh[k] * da[k];
+      if (g.b1) g.b1[k] += dz;
+      for (let j = 0; j < inW; j++) g.W1[j * H + k] += X[i * inW + j] * dz;
+    }
+  }
+  return { loss: loss / n, acc: correct / n, grad: g };
+}
+
+/** Tian's input rows [onehot(a) ; onehot(b)] (n × 2p). */
+export function oneHotPairs(p: number, a: Int32Array, b: Int32Array): Float64Array {
+  const X = new Float64Array(a.length * 2 * p);
+  for (let i = 0; i < a.length; i++) { X[i * 2 * p + a[i]] = 1; X[i * 2 * p + p + b[i]] = 1; }
+  return X;
+}

@@ -13,15 +13,21 @@ import {
 import { VERSION } from "../version.js";
 
 export const RUN_OPTIONS: Record<string, string> = {
-  p: "modulus p (vocabulary size) [59]", frac: "train fraction of all pairs [0.4]", d: "embedding width [128]",
-  H: "hidden width [256]", lr: "learning rate [1e-3]", wd: "weight decay λ [1]", seed: "first seed [0]",
-  "max-steps": "training budget in steps [20000]", arm: "free|clamp|rescale|sphere [free]",
+  task: "modular|parity [modular]", model: "mlp|attn|tian [mlp]",
+  p: "modulus p (vocabulary size; group ops: the group order, may be omitted) [59]",
+  frac: "train fraction of all pairs, or auto:C = C·ln M / M [0.4]", d: "embedding width [128]",
+  H: "hidden width [256; attn and parity: 512]", heads: "attention heads (attn) [4]",
+  loss: "ce|mse (mse: squared error to the centred one-hot target) [ce]",
+  n: "parity: input bits [30]", k: "parity: bits in the parity [3]", m: "parity: train points [1000]",
+  "m-test": "parity: fresh test points [2000]", lr: "learning rate [1e-3; attn: 5e-4]", wd: "weight decay λ [1]", seed: "first seed [0]",
+  "max-steps": "training budget in steps [20000; parity: 50000]", arm: "free|clamp|rescale|sphere [free]",
   rho: "target norm factor ρ [1]", wc: "reference norm Wc (required for clamp/rescale)",
-  "t-int": "intervention step [500]", act: "gelu|relu|quad [gelu]", optim: "adamw|adam|sgd [adamw]",
-  momentum: "SGD momentum [0]", "wd-schedule": "const | step:S | ramp:S0:S1 [const]",
+  "t-int": "intervention step [500; attn: 600; parity: 1000]", "clamp-group": "all|embed|attn|mlp|unembed: the norm a clamp/rescale/sphere acts on [all]",
+  act: "gelu|relu|quad [gelu; tian: quad]", optim: "adamw|adam|sgd|muon [adamw]",
+  momentum: "SGD momentum [0]; Muon momentum [0.95]", "wd-schedule": "const | step:S | ramp:S0:S1 [const]",
   "init-scale": "multiplies the initial E, W1, W2 [1]", "mem-acc": "train accuracy defining T_mem [0.99]",
   "grok-acc": "test accuracy defining T_grok [0.90]", log: "logging grid geom:N | every:K [geom:360]",
-  op: "add|sub|mul|div [add]", "save-params": "steps at which to save all parameters, e.g. 0,500",
+  op: "add|sub|mul|div|x2+xy+y2 (mod p), sym:N (S_N, N ≤ 6), dih:M (dihedral, order 2M) [add]", "save-params": "steps at which to save all parameters, e.g. 0,500",
   observe: "extra observables at logged steps: spectral,fourier (off)",
 };
 
@@ -104,7 +110,7 @@ export function builder(y: Argv): Argv {
   for (const [k, desc] of Object.entries(RUN_OPTIONS)) y.option(k, { type: "string", describe: desc });
   return y
     .option("seeds", { type: "string", describe: "number of seeds: seed, seed+1, … [1]" })
-    .option("layernorm", { type: "boolean", describe: "parameter-free LayerNorm on h before W2" })
+    .option("layernorm", { type: "boolean", describe: "parameter-free LayerNorm (mlp: on h before W2; attn: before attention, MLP and unembedding)" })
     .option("stop-at-grok", { type: "boolean", describe: "end each run at its T_grok (once T_mem is known)" })
     .option("out", { type: "string", describe: "write runs/curves(/params/splits).arrow to this directory" })
     .option("json", { type: "boolean", describe: "print the runs as JSON" })

@@ -1,0 +1,44 @@
+// Sparse parity data.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parityTask } from "../src/parity.js";
+
+test("parity data: deterministic per seed, distinct sorted support, labels = parity of x[bits]", () => {
+  const d = parityTask(30, 3, 2000, 500, 5);
+  assert.deepEqual(parityTask(30, 3, 2000, 500, 5), d);
+  const e = parityTask(30, 3, 2000, 500, 6);
+  assert.notDeepEqual(e.train.x, d.train.x);
+  assert.notDeepEqual(e.test.x, d.test.x);
+  assert.equal(d.bits.length, 3);
+  for (let i = 0; i < 3; i++) assert.ok(d.bits[i] >= 0 && d.bits[i] < 30 && (i === 0 || d.bits[i] > d.bits[i - 1]));
+  for (const { x, y } of [d.train, d.test]) {
+    assert.equal(x.length, 30 * y.length);
+    assert.ok(x.every((v) => v === 1 || v === -1));
+    for (let r = 0; r < y.length; r++) {
+      const prod = [...d.bits].reduce((s, c) => s * x[r * 30 + c], 1);
+      assert.equal(y[r], prod < 0 ? 1 : 0);
+    }
+  }
+  const ones = d.train.y.reduce((s, v) => s + v, 0) / 2000;
+  assert.ok(ones > 0.4 && ones < 0.6, `${ones}`);
+  assert.notDeepEqual(d.train.x.slice(0, 500 * 30), d.test.x); // train and test are independent draws
+});
+
+test("the support varies with the seed; k = n takes every coordinate", () => {
+  const sets = new Set(Array.from({ length: 20 }, (_, s) => parityTask(20, 4, 0, 0, s).bits.join()));
+  assert.ok(sets.size > 10);
+  assert.deepEqual([...parityTask(5, 5, 1, 1, 0).bits], [0, 1, 2, 3, 4]);
+});
+
+test("train rows are a prefix of a larger train set; the test set ignores m", () => {
+  const a = parityTask(17, 2, 100, 50, 3), b = parityTask(17, 2, 200, 50, 3);
+  assert.deepEqual(b.train.x.slice(0, 100 * 17), a.train.x);
+  assert.deepEqual(b.train.y.slice(0, 100), a.train.y);
+  assert.deepEqual(b.test, a.test);
+  assert.deepEqual(b.bits, a.bits);
+});
+
+test("invalid sizes throw", () => {
+  for (const [n, k, m, t] of [[0, 1, 1, 1], [5, 0, 1, 1], [5, 6, 1, 1], [5, 2, -1, 1], [5, 2, 1, 1.5]])
+    assert.throws(() => parityTask(n, k, m, t, 0), RangeError);
+});
