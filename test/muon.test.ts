@@ -4,38 +4,12 @@ import assert from "node:assert/strict";
 import { abi } from "./helpers.js";
 import { Rng } from "../src/rng.js";
 import { singularValues } from "../src/observe.js";
+import { nsRef } from "./ref.js";
+import { prepare } from "../src/run.js";
+import { cfg } from "./helpers.js";
 
 type NS = { newtonSchulz(x: number, R: number, C: number, A: number, B: number, T: number, steps: number): void };
 const ns = () => abi() as unknown as NS;
-const [a, b, c] = [3.4445, -4.775, 2.0315];
-
-/** The same map in float64: X ← X/(‖X‖_F + 1e-7); steps × (A = XXᵀ, B = bA + cA², X = aX + BX). */
-function nsRef(X0: ArrayLike<number>, R: number, C: number, steps: number): Float64Array {
-  let X = Float64Array.from(X0);
-  const norm = Math.sqrt(X.reduce((s, v) => s + v * v, 0)) + 1e-7;
-  X = X.map((v) => v / norm);
-  for (let s = 0; s < steps; s++) {
-    const A = new Float64Array(R * R), B = new Float64Array(R * R), Y = new Float64Array(R * C);
-    for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
-      let t = 0;
-      for (let k = 0; k < C; k++) t += X[i * C + k] * X[j * C + k];
-      A[i * R + j] = t;
-    }
-    for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
-      let t = 0;
-      for (let k = 0; k < R; k++) t += A[i * R + k] * A[k * R + j];
-      B[i * R + j] = b * A[i * R + j] + c * t;
-    }
-    for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) {
-      let t = 0;
-      for (let k = 0; k < R; k++) t += B[i * R + k] * X[k * C + j];
-      Y[i * C + j] = a * X[i * C + j] + t;
-    }
-    X = Y;
-  }
-  return X;
-}
-
 /** Run the wasm kernel on X (R × C), returning a copy of the result. */
 function nsWasm(X: Float32Array, R: number, C: number, steps: number): Float32Array {
   const w = abi();
@@ -109,5 +83,43 @@ test("newtonSchulz is deterministic: two calls give bit-identical output", () =>
     const X = padded(rng, R, C, R - 2, C - 3);
     const x1 = nsWasm(X, R, C, 5), x2 = nsWasm(X, R, C, 5);
     assert.deepEqual(new Uint32Array(x1.buffer), new Uint32Array(x2.buffer), `R=${R} C=${C}`);
+  }
+});
+
+// The optimizer: Muon on the 2-D matrices (the MLP's W1 as its logical 2d × H, W2 as H × p),
+// AdamW on E and the biases; one step from zero momentum against a float64 mirror.
+test("muon optimizer: one step = NS5 of the Nesterov-mixed gradient, RMS-matched, decoupled decay; AdamW elsewhere", () => {
+  const mu = 0.95, lr = 3e-3, wd = 0.5;
+  const c0 = cfg({ optim: "muon", lr, wd, p: 11, d: 6, H: 10 });
+  assert.equal(c0.momentum, 0.95); // Muon's default momentum
+  const { net } = prepare(abi(), c0);
+  const w0 = net.params();
+  abi().gradient();
+  const g = net.params(7);
+  abi().advance(1);
+  const w1 = net.params();
+  for (const [name, rows, cols] of [["W1", 12, 10], ["W2", 10, 11]] as const) {
+    const tr = rows > cols, R = tr ? cols : rows, C = tr ? rows : cols;
+    const u = new Float64Array(R * C); // (1 − μ)g + μ·m with m = (1 − μ)g after one step
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) {
+      const x = g[name][r * cols + q] * (1 - mu) * (1 + mu);
+      u[tr ? q * C + r : r * C + q] = x;
+    }
+    const o = nsRef(u, R, C, 5), scale = lr * 0.2 * Math.sqrt(Math.max(rows, cols));
+    let num = 0, den = 0;
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) {
+      const want = w0[name][r * cols + q] * (1 - lr * wd) - scale * o[tr ? q * C + r : r * C + q];
+      const stepGot = w1[name][r * cols + q] - w0[name][r * cols + q] * (1 - lr * wd), stepWant = want - w0[name][r * cols + q] * (1 - lr * wd);
+      num += (stepGot - stepWant) ** 2; den += stepWant ** 2;
+    }
+    assert.ok(Math.sqrt(num / den) < 1e-4, `${name}: relative step error ${Math.sqrt(num / den)}`);
+  }
+  // E and the biases: AdamW's first step is −lr·g/(|g| + ε) per coordinate (plus decay on E)
+  for (const name of ["E", "b1", "b2"]) {
+    const decay = name === "E" ? 1 - lr * wd : 1;
+    w1[name].forEach((x, i) => {
+      const step = x - w0[name][i] * decay, want = (-lr * g[name][i]) / (Math.abs(g[name][i]) + 1e-8);
+      assert.ok(Math.abs(step - want) < 1e-3 * lr, `${name}[${i}]: step ${step} vs ${want}`);
+    });
   }
 });

@@ -173,3 +173,34 @@ export function oneHotPairs(p: number, a: Int32Array, b: Int32Array): Float64Arr
   for (let i = 0; i < a.length; i++) { X[i * 2 * p + a[i]] = 1; X[i * 2 * p + p + b[i]] = 1; }
   return X;
 }
+
+/** Muon's Newton–Schulz map in float64 (R ≤ C): X ← X/(‖X‖_F + 1e-7); steps × (A = XXᵀ, B = bA + cA², X = aX + BX). */
+const [a, b, c] = [3.4445, -4.775, 2.0315];
+
+/** The same map in float64: X ← X/(‖X‖_F + 1e-7); steps × (A = XXᵀ, B = bA + cA², X = aX + BX). */
+export function nsRef(X0: ArrayLike<number>, R: number, C: number, steps: number): Float64Array {
+  let X = Float64Array.from(X0);
+  const norm = Math.sqrt(X.reduce((s, v) => s + v * v, 0)) + 1e-7;
+  X = X.map((v) => v / norm);
+  for (let s = 0; s < steps; s++) {
+    const A = new Float64Array(R * R), B = new Float64Array(R * R), Y = new Float64Array(R * C);
+    for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
+      let t = 0;
+      for (let k = 0; k < C; k++) t += X[i * C + k] * X[j * C + k];
+      A[i * R + j] = t;
+    }
+    for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
+      let t = 0;
+      for (let k = 0; k < R; k++) t += A[i * R + k] * A[k * R + j];
+      B[i * R + j] = b * A[i * R + j] + c * t;
+    }
+    for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) {
+      let t = 0;
+      for (let k = 0; k < R; k++) t += B[i * R + k] * X[k * C + j];
+      Y[i * C + j] = a * X[i * C + j] + t;
+    }
+    X = Y;
+  }
+  return X;
+}
+
