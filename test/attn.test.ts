@@ -3,7 +3,11 @@
 // central finite differences; then ~100 AdamW steps of both from the same init.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { abi } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tableFromIPC } from "apache-arrow";
+import { abi, cli, tmp, specFile, runRows, curveRows } from "./helpers.js";
+import { median } from "../src/stats.js";
 import { relErr } from "./ref.js";
 import { Rng } from "../src/rng.js";
 import { ATTN_TENSORS, AttnModel, AttnParams, attnLossAndGrad, attnShapes, adamState, adamwStep, attnNorm, zerosLike } from "./attnref.js";
@@ -179,4 +183,35 @@ test("attention evaluate(): chunked evaluation (> 128 rows) equals the reference
   const g0 = W().gradient();
   W().evaluate();
   assert.equal(W().gradient(), g0);
+});
+
+// End to end through the sweep: per-group norms in the tables, and wc: measure for a clamp of one
+// group takes the controls' norm of that group at T_grok.
+test("attn sweep: --clamp-group unembed holds ‖U‖ at ρ × the controls' median ‖U‖ at T_grok", () => {
+  const spec = specFile({ model: "attn", p: 23, d: 32, H: 64, frac: 0.7, lr: 3e-3, "max-steps": 2000, "stop-at-grok": true,
+    seeds: 2, layernorm: true, blocks: [{ arm: "free" }, { arm: "clamp", rho: 0.9, wc: "measure", "t-int": 50, "clamp-group": "unembed" }] });
+  const out = join(tmp(), "sweep");
+  const r = cli(["sweep", spec, "--out", out, "--quiet", "--workers", "1"]);
+  assert.equal(r.code, 0, r.stderr);
+  const runs = runRows(out), free = runs.filter((x) => x.arm === "free"), clamp = runs.filter((x) => x.arm === "clamp");
+  assert.ok(free.every((x) => x.status === "grokked" && x.heads === 4 && x.model === "attn"));
+  const ref = median(free.map((x) => x.wc_unembed as number));
+  for (const x of clamp) {
+    assert.equal(x.clamp_group, "unembed");
+    assert.ok(Math.abs((x.wc_ref as number) - ref) < 1e-9, `wc_ref ${x.wc_ref} vs ${ref}`);
+    if (x.status === "grokked") assert.ok(Math.abs((x.wc_unembed as number) - 0.9 * ref) < 1e-4, `‖U‖ at T_grok ${x.wc_unembed}`);
+  }
+  const c = curveRows(out).filter((x) => x.run_id === clamp[0].run_id && (x.step as number) > 50);
+  assert.ok(c.length > 0 && c.every((x) => Math.abs((x.norm_unembed as number) - 0.9 * ref) < 1e-4));
+  const last = c[c.length - 1];
+  assert.ok(Math.abs(Math.hypot(last.norm_embed as number, last.norm_attn as number, last.norm_mlp as number, last.norm_unembed as number) - (last.weight_norm as number)) < 1e-3);
+  assert.equal(last.norm_E, null);
+});
+
+test("attn run --save-params: params.arrow holds every tensor in the public layout", () => {
+  const out = join(tmp(), "run");
+  const r = cli(["run", "--model", "attn", "--p", "7", "--d", "16", "--H", "10", "--frac", "0.6", "--max-steps", "3", "--save-params", "0,3", "--out", out]);
+  assert.equal(r.code, 0, r.stderr);
+  const shapes = Object.fromEntries([...tableFromIPC(readFileSync(join(out, "params.arrow")))].filter((x) => x.step === 0).map((x) => [x.tensor, [...x.shape]]));
+  assert.deepEqual(shapes, { E: [8, 16], P: [3, 16], Wq: [16, 16], Wk: [16, 16], Wv: [16, 16], Wo: [16, 16], Win: [16, 10], Wout: [10, 16], U: [16, 8] });
 });

@@ -72,3 +72,18 @@ test("interventions fire at the right steps: clamp from t_int on, rescale once, 
   const sphere = norms({ arm: "sphere" }, 3);
   assert.ok(sphere.every((x) => Math.abs(x - w0) < 1e-5), `${sphere} vs ${w0}`);
 });
+
+test("clamp-group: only the chosen group is rescaled to ρ·Wc (here W2, the MLP's unembed group)", () => {
+  const { net } = prepare(abi(), cfg({}));
+  abi().advance(1);
+  const wf = net.params();
+  const { net: net2 } = prepare(abi(), cfg({ arm: "clamp", rho: 1, wc: 5, "t-int": 1, "clamp-group": "unembed" }));
+  abi().advance(1);
+  const wc = net2.params();
+  assert.ok(Math.abs(abi().groupNorm(4) - 5) < 1e-5, `‖W2‖ = ${abi().groupNorm(4)}`);
+  assert.deepEqual(wc.E, wf.E);
+  assert.deepEqual(wc.W1, wf.W1);
+  const s = 5 / Math.hypot(...wf.W2);
+  wc.W2.forEach((x, i) => assert.ok(Math.abs(x - wf.W2[i] * s) < 1e-6));
+  assert.ok(Math.abs(abi().weightNorm() - Math.hypot(abi().groupNorm(1), abi().groupNorm(3), abi().groupNorm(4))) < 1e-5);
+});
