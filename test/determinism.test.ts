@@ -10,7 +10,8 @@ const ARGS = ["--p", "13", "--d", "8", "--H", "12", "--max-steps", "300", "--see
 
 function runTo(extra: string[]): string {
   const dir = tmp();
-  const r = cli(["run", ...ARGS, ...extra, "--out", dir]);
+  const base = ARGS.filter((x, i) => !extra.includes(x) && !extra.includes(ARGS[i - 1])); // extra overrides
+  const r = cli(["run", ...base, ...extra, "--out", dir]);
   assert.equal(r.code, 0, r.stderr);
   return dir;
 }
@@ -31,3 +32,16 @@ test("matched counterfactual: lr, rho and the arm change the trajectory but neve
   const pairs = (d: string) => [...tableFromIPC(readFileSync(join(d, "splits.arrow")))].map((r) => [...r.pairs]);
   assert.deepEqual(pairs(base), pairs(other));
 });
+
+for (const extra of [
+  ["--model", "attn", "--d", "16", "--layernorm"],
+  ["--model", "tian", "--op", "dih:5", "--p", "10", "--optim", "muon", "--loss", "mse"],
+  ["--task", "parity", "--n", "10", "--m", "200", "--m-test", "100"],
+]) {
+  test(`same arguments, identical bytes for the other models too: ${extra.join(" ")}`, () => {
+    const a = runTo(extra), b = runTo(extra);
+    const rows = (d: string) => [...tableFromIPC(readFileSync(join(d, "runs.arrow")))].map((r) => ({ ...r.toJSON(), wall_ms: 0 }));
+    assert.deepEqual(rows(a), rows(b));
+    for (const f of ["curves.arrow", "params.arrow"]) assert.deepEqual(readFileSync(join(a, f)), readFileSync(join(b, f)), f);
+  });
+}

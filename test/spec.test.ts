@@ -61,3 +61,19 @@ test("sweep CLI: a bad spec exits 2 listing its problems and writes nothing; --d
   assert.match(dry.stdout, /cost ≤ 18,000 steps/);
   assert.match(dry.stdout, /wc measure/);
 });
+
+test("specs reach the other models, tasks and groups; their problems are reported with paths", () => {
+  const sw = expand({ model: "tian", H: 32, frac: "auto:3", blocks: [{ op: "sym:4" }, { op: "x2+xy+y2", p: 23 }, { op: "dih:12", optim: ["adamw", "muon"] }] });
+  assert.deepEqual(sw.runs.map((r) => [r.cfg.op, r.cfg.p, r.cfg.optim]), [["sym:4", 24, "adamw"], ["x2+xy+y2", 23, "adamw"], ["dih:12", 24, "adamw"], ["dih:12", 24, "muon"]]);
+  assert.ok(Math.abs(sw.runs[0].cfg.frac - (3 * Math.log(24)) / 24) < 1e-15);
+  assert.equal(sw.runs[0].cfg.act, "quad"); // tian's default activation
+  const par = expand({ task: "parity", n: 20, k: [2, 3], seeds: 2 });
+  assert.deepEqual(par.runs.map((r) => [r.cfg.k, r.cfg.seed, r.cfg.H, r.cfg.maxSteps]), [[2, 0, 512, 50000], [2, 1, 512, 50000], [3, 0, 512, 50000], [3, 1, 512, 50000]]);
+  // controls of different models, heads or loss never stand in for each other
+  const keys = new Set([{ model: "attn", d: 16 }, { model: "attn", d: 16, heads: 2 }, { model: "mlp", d: 16 }, { model: "tian", loss: "mse" }, { model: "tian" }]
+    .map((x) => expand(x).runs[0].measure ?? expand({ ...x, blocks: [{ arm: "free" }, { arm: "clamp", wc: "measure" }] }).runs[1].measure));
+  assert.equal(keys.size, 5);
+  assert.throws(() => expand({ blocks: [{ op: "sym:9" }] }), /blocks\[0\]\.op: expected one of .*sym:N.*, got "sym:9"/);
+  assert.throws(() => expand({ model: "attn", d: 20 }), /spec\.d: expected a multiple of 4·heads = 16 for --model attn, got 20/);
+  assert.throws(() => expand({ "clamp-group": "attn" }), /spec\.clamp-group: expected one of all\|embed\|mlp\|unembed/);
+});
