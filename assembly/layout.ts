@@ -80,6 +80,7 @@ export function begin(model_: i32): void {
   model = model_;
   top = (__heap_base + 63) & ~<usize>63;
   nMats = 0;
+  trX = 0; teX = 0; T = 0; dT = 0; // no stale addresses from another model's layout
   for (let g = 0; g < 5; g++) setGroup(g, 0, 0);
 }
 

@@ -6,7 +6,8 @@
 //   2. ../shared/reference/paper_mlp.py bench (1 thread, 16 seeds batched) where torch exists;
 //   3. the eval share of a whole run's time, from the logging grid;
 //   4. a 64-run sweep on 1 and 2 workers (scaling) with the process's peak RSS;
-//   5. the opt-in --fast-math (relaxed-SIMD FMA) kernels where this Node supports them.
+//   5. the opt-in --fast-math (relaxed-SIMD FMA) kernels where this Node supports them;
+//   6. steps/s of the attention model, sparse parity, Tian's network and Muon at PROTOCOL.md sizes.
 import { writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -76,6 +77,24 @@ for (const c of configs) {
 console.log(`wasm f32x4 mul+add peak: ${peak.toFixed(1)} GFLOP/s (one core)`);
 console.table(rows);
 
+// the other models and Muon at PROTOCOL.md's sizes (no PyTorch counterpart): steps/s of one run
+const others = [
+  { name: "attn p59 (d 128, H 512)", raw: { model: "attn" }, steps: 20 },
+  { name: "attn p59 layernorm", raw: { model: "attn", layernorm: true }, steps: 20 },
+  { name: "parity n30 k3 (H 512)", raw: { task: "parity" }, steps: 100 },
+  { name: "tian p59 (H 256) mse", raw: { model: "tian", loss: "mse" }, steps: 100 },
+  { name: "paper mlp + muon", raw: { optim: "muon" }, steps: 30 },
+];
+const otherRows: Record<string, unknown>[] = [];
+for (const o of others) {
+  const cfg = parseRunConfig(o.raw);
+  prepare(abi, cfg);
+  abi.advance(Math.ceil(o.steps / 5));
+  const sps = median(Array.from({ length: REPS }, () => { const t0 = performance.now(); abi.advance(o.steps); return (o.steps * 1000) / (performance.now() - t0); }));
+  otherRows.push({ config: o.name, steps_per_s: +sps.toFixed(1), gflops: +((sps * stepFlops(cfg)) / 1e9).toFixed(2) });
+}
+console.table(otherRows);
+
 // scaling: the same 64-run sweep on 1 and 2 workers
 const spec = { name: "bench-scaling", p: 23, d: 32, H: 64, frac: 0.4, lr: 3e-3, "max-steps": 1500, seeds: 64 };
 const scaling: Record<string, unknown>[] = [];
@@ -90,4 +109,4 @@ for (const workers of [1, 2]) {
 (scaling[1] as any).speedup = +(((scaling[1] as any).runs_per_s) / (scaling[0] as any).runs_per_s).toFixed(2);
 console.table(scaling);
 
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, reps: REPS, peak_gflops: +peak.toFixed(2), single_run: rows, scaling }, null, 2) + "\n");
+writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, reps: REPS, peak_gflops: +peak.toFixed(2), single_run: rows, other_models: otherRows, scaling }, null, 2) + "\n");

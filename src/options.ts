@@ -103,6 +103,9 @@ export function parseRunConfig(raw0: Raw): RunConfig {
   const raw: Raw = { ...protocolDefaults(c), ...(c.optim === "muon" ? { momentum: 0.95 } : {}), ...raw0 };
   if (c.task === "parity") {
     if (c.model !== "mlp") throw new UsageError("--model", raw.model, "mlp for --task parity");
+    for (const k of ["op", "p", "frac", "d"]) { // meaningless here: refuse rather than run duplicates
+      if (raw0[k] !== undefined) throw new UsageError(`--${k}`, raw0[k], "omitted for --task parity (its sizes are --n, --k, --m, --m-test)");
+    }
     c.n = num(raw, "n", "--n", int(1, 4096), "an integer in [1, 4096]", DEFAULTS.n);
     c.k = num(raw, "k", "--k", int(1, c.n), `an integer in [1, --n=${c.n}]`, DEFAULTS.k);
     c.m = num(raw, "m", "--m", int(1, 1e7), "an integer in [1, 1e7]", DEFAULTS.m);
@@ -123,12 +126,13 @@ export function parseRunConfig(raw0: Raw): RunConfig {
     if (!(c.frac > 0 && c.frac < 1)) throw new UsageError("--frac", raw.frac, `a fraction in (0, 1)${typeof f === "number" ? "" : `; auto gives ${c.frac}`}`);
     const nPairs = c.op === "div" ? c.p * (c.p - 1) : c.p * c.p;
     if (trainCount(c.frac, nPairs) >= nPairs) throw new UsageError("--frac", raw.frac, `a fraction leaving test pairs (p=${c.p} has ${nPairs} pairs)`);
-    c.d = num(raw, "d", "--d", int(1, 65536), "an integer ≥ 1", DEFAULTS.d);
+    if (c.model === "tian" && raw0.d !== undefined) throw new UsageError("--d", raw0.d, "omitted for --model tian (its input is one-hot: width 2p)");
+    c.d = c.model === "tian" ? c.p : num(raw, "d", "--d", int(1, 65536), "an integer ≥ 1", DEFAULTS.d);
   }
   c.H = num(raw, "H", "--H", int(1, 65536), "an integer ≥ 1", DEFAULTS.H);
   if (c.model === "attn") {
     c.heads = num(raw, "heads", "--heads", int(1, 64), "an integer in [1, 64]", DEFAULTS.heads);
-    if (c.d % (4 * c.heads) !== 0) throw new UsageError("--d", raw.d ?? c.d, `a multiple of 4·heads = ${4 * c.heads} for --model attn`);
+    if (c.d % (4 * c.heads) !== 0) throw new UsageError("--d", raw.d ?? c.d, `a multiple of 4·heads = ${4 * c.heads} for --model attn with --heads ${c.heads}`);
   }
   c.act = choice(raw, "act", "--act", ACTS, DEFAULTS.act);
   c.layernorm = bool(raw, "layernorm", "--layernorm", DEFAULTS.layernorm);

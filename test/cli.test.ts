@@ -85,7 +85,7 @@ test("bad input: one line naming the flag and value, exit 2, nothing written", (
     [["--model", "attn", "--d", "10"], /--d.*multiple of 4·heads = 16.*10/],
     [["--model", "attn", "--d", "16", "--loss", "mse"], /--loss.*"mse"/],
     [["--task", "parity", "--model", "attn"], /--model.*parity.*"attn"/],
-    [["--task", "parity", "--k", "40"], /--k.*"40"/],
+    [["--task", "parity"], /--p: expected omitted for --task parity.*"11"/],
     [["--op", "sym:9"], /--op.*"sym:9"/],
     [["--op", "sym:4", "--p", "23"], /--p.*24.*"23"/],
     [["--frac", "auto:0"], /--frac.*"auto:0"/],

@@ -74,6 +74,8 @@ test("specs reach the other models, tasks and groups; their problems are reporte
     .map((x) => expand(x).runs[0].measure ?? expand({ ...x, blocks: [{ arm: "free" }, { arm: "clamp", wc: "measure" }] }).runs[1].measure));
   assert.equal(keys.size, 5);
   assert.throws(() => expand({ blocks: [{ op: "sym:9" }] }), /blocks\[0\]\.op: expected one of .*sym:N.*, got "sym:9"/);
-  assert.throws(() => expand({ model: "attn", d: 20 }), /spec\.d: expected a multiple of 4·heads = 16 for --model attn, got 20/);
+  assert.throws(() => expand({ model: "attn", d: 20 }), /spec\.d: expected a multiple of 4·heads = 16 for --model attn with --heads 4, got 20/);
+  assert.throws(() => expand({ task: "parity", k: 40 }), /spec\.k: expected an integer in \[1, --n=30\], got 40/);
+  assert.throws(() => expand({ model: "tian", d: 16 }), /spec\.d: expected omitted for --model tian/);
   assert.throws(() => expand({ "clamp-group": "attn" }), /spec\.clamp-group: expected one of all\|embed\|mlp\|unembed/);
 });

@@ -1,9 +1,10 @@
 // groksweep sweep on one machine: measured Wc, resume, failure isolation, and independent readers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tableFromIPC } from "apache-arrow";
+import { tableFromIPC, tableToIPC, Table } from "apache-arrow";
+import { recordBatch } from "../src/arrow.js";
 import { cli, specFile, tmp, runRows, curveRows, TINY } from "./helpers.js";
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -94,4 +95,23 @@ test("the output opens in an independent Arrow reader (nodejs-polars) with the s
   assert.ok(rows.some((r) => r.wc_ref === null) && rows.some((r) => r.wc_ref === 5)); // nulls survive
   const curves = pl.scanIPC(join(out, "curves.arrow")).collectSync();
   assert.equal(curves.height, curveRows(out).length);
+});
+
+test("a directory written before the appended columns existed resumes: old rows get their defaults", () => {
+  const out = tmp();
+  assert.equal(cli(["sweep", TINY, "--out", out, "--quiet"]).code, 0);
+  const full = runRows(out);
+  // rewrite as an older version would have: runs 0…3 only (the controls), without the columns appended since
+  for (const [f, last] of [["runs.arrow", "error"], ["curves.arrow", "fourier_gini"]] as const) {
+    const t = tableFromIPC(readFileSync(join(out, f))), names = t.schema.fields.map((x) => x.name);
+    const old = t.select(names.slice(0, names.indexOf(last) + 1));
+    const rows = [...old].map((x) => x.toJSON()).filter((x) => (x.run_id as number) < 4);
+    writeFileSync(join(out, f), tableToIPC(new Table(old.schema, [recordBatch(old.schema, rows)]), "file"));
+  }
+  const r = cli(["sweep", TINY, "--out", out, "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  const again = runRows(out);
+  assert.deepEqual(again.map((x) => [x.run_id, x.clamp_group, x.loss, x.t_grok]), full.map((x) => [x.run_id, "all", "ce", x.t_grok]));
+  assert.equal(again[0].wc_mlp, null); // unknown for the old rows
+  assert.equal(again[11].wc_mlp, full[11].wc_mlp);
 });

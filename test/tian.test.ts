@@ -2,14 +2,15 @@
 // with cross-entropy or squared-error loss, against the float64 dense reference.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { abi, cfg } from "./helpers.js";
+import { abi } from "./helpers.js";
+import { parseRunConfig, RunConfig } from "../src/options.js";
 import { prepare } from "../src/run.js";
 import { decode, split } from "../src/task.js";
 import { Rng } from "../src/rng.js";
 import { denseLossAndGrad, oneHotPairs, relErr, DenseModel, D64 } from "./ref.js";
 
 function setup(raw: Record<string, unknown>) {
-  const c = cfg({ model: "tian", ...raw });
+  const c = parseRunConfig({ model: "tian", p: 11, H: 12, frac: 0.5, ...raw });
   const { net, split } = prepare(abi(), c);
   const tr = decode(c.op, c.p, split.train);
   const m: DenseModel = { inW: 2 * c.p, H: c.H, C: c.p, act: c.act, layernorm: c.layernorm, loss: c.loss, bias: false };

@@ -25,7 +25,7 @@ export const RUN_OPTIONS: Record<string, string> = {
   "t-int": "intervention step [500; attn: 600; parity: 1000]", "clamp-group": "all|embed|attn|mlp|unembed: the norm a clamp/rescale/sphere acts on [all]",
   act: "gelu|relu|quad [gelu; tian: quad]", optim: "adamw|adam|sgd|muon [adamw]",
   momentum: "SGD momentum [0]; Muon momentum [0.95]", "wd-schedule": "const | step:S | ramp:S0:S1 [const]",
-  "init-scale": "multiplies the initial E, W1, W2 [1]", "mem-acc": "train accuracy defining T_mem [0.99]",
+  "init-scale": "multiplies the initial weights (not biases) [1]", "mem-acc": "train accuracy defining T_mem [0.99]",
   "grok-acc": "test accuracy defining T_grok [0.90]", log: "logging grid geom:N | every:K [geom:360]",
   op: "add|sub|mul|div|x2+xy+y2 (mod p), sym:N (S_N, N ≤ 6), dih:M (dihedral, order 2M) [add]", "save-params": "steps at which to save all parameters, e.g. 0,500",
   observe: "extra observables at logged steps: spectral,fourier (off)",
