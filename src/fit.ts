@@ -18,6 +18,7 @@ import {
 export const CONFIG_COLUMNS = [
   "task", "model", "op", "p", "frac", "d", "H", "act", "layernorm", "optim", "lr", "wd", "momentum",
   "wd_schedule", "init_scale", "arm", "rho", "wc_ref", "t_int", "max_steps",
+  "heads", "loss", "clamp_group", "n_bits", "k_bits",
 ] as const;
 export type ConfigCol = (typeof CONFIG_COLUMNS)[number];
 export type Value = string | number | boolean | null;
@@ -35,10 +36,10 @@ const KIND: Record<string, Kind> = {
   run_id: "int", seed: "int", task: "utf8", model: "utf8", op: "utf8", p: "int", frac: "float", d: "int", H: "int",
   act: "utf8", layernorm: "bool", optim: "utf8", lr: "float", wd: "float", momentum: "float", arm: "utf8",
   rho: "float", wc_ref: "float", t_int: "int", max_steps: "int", t_mem: "int", t_grok: "int", wc: "float", status: "utf8",
-  wd_schedule: "utf8", init_scale: "float",
+  wd_schedule: "utf8", init_scale: "float", heads: "int", loss: "utf8", clamp_group: "utf8", n_bits: "int", k_bits: "int",
 };
 /** Columns added after the first schema: files without them get these values. */
-const LATER: Record<string, Value> = { wd_schedule: "const", init_scale: 1 };
+const LATER: Record<string, Value> = { wd_schedule: "const", init_scale: 1, heads: null, loss: "ce", clamp_group: "all", n_bits: null, k_bits: null };
 const isKind = (t: DataType, k: Kind) =>
   k === "int" ? DataType.isInt(t) : k === "float" ? DataType.isFloat(t) || DataType.isInt(t) : k === "utf8" ? DataType.isUtf8(t) : DataType.isBool(t);
 
@@ -205,7 +206,7 @@ function groupRow({ key, runs }: Group): Row {
 }
 
 // Columns a free run ignores (no intervention): they must not split the free-run pools.
-const FREE_IRRELEVANT: ConfigCol[] = ["arm", "rho", "wc_ref", "t_int"];
+const FREE_IRRELEVANT: ConfigCol[] = ["arm", "rho", "wc_ref", "t_int", "clamp_group"];
 const grokkedWc = (runs: readonly Run[]) => runs.filter((r) => r.t_grok !== null && r.wc !== null).map((r) => r.wc!);
 
 /** Wc spread over grokked free seeds pooled across learning rates (and budgets). */
