@@ -30,6 +30,15 @@ export function setWdSchedule(kind: i32, s0: i32, s1: i32): void { wdKind = kind
   return <f32>(<f64>wd * <f64>(s - wdS0) / <f64>(wdS1 - wdS0));
 }
 
+// Flush to zero below float32's smallest normal (2⁻¹²⁶), as a CPU in FTZ mode would: once weights
+// collapse (an underfitting weight decay drives E and W1 to ~1e-40) subnormal arithmetic makes every
+// GEMM several times slower; in any other regime nothing is that small and results are unchanged.
+const FLT_MIN: f32 = 1.17549435e-38;
+// @ts-ignore: decorator
+@inline function ftz4(x: v128, tiny: v128): v128 { return v128.andnot(x, f32x4.lt(f32x4.abs(x), tiny)); }
+// @ts-ignore: decorator
+@inline function ftz(x: f32): f32 { return abs<f32>(x) < FLT_MIN ? 0 : x; }
+
 /** Update θ from grad for step t (1-based). Only θ[0, nDecay) is decayed; θ[nTrained, …) is frozen. */
 export function optimStep(t: i32): void {
   const wd = wdAt(t - 1);
@@ -42,12 +51,12 @@ export function optimStep(t: i32): void {
     }
   }
   if (optim == OPT_SGD) {
-    const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr);
+    const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr), tiny = f32x4.splat(FLT_MIN);
     for (let i = 0; i < nTrained; i += 4) {
       const o = <usize>i << 2;
-      const b = f32x4.add(f32x4.mul(vmu, v128.load(mom1 + o)), v128.load(grad + o));
+      const b = ftz4(f32x4.add(f32x4.mul(vmu, v128.load(mom1 + o)), v128.load(grad + o)), tiny);
       v128.store(mom1 + o, b);
-      v128.store(theta + o, f32x4.sub(v128.load(theta + o), f32x4.mul(vlr, b)));
+      v128.store(theta + o, ftz4(f32x4.sub(v128.load(theta + o), f32x4.mul(vlr, b)), tiny));
     }
     return;
   }
@@ -71,19 +80,19 @@ function adamRange(lo: i32, hi: i32, t: i32, wd: f32): void {
   const vb1 = f32x4.splat(beta1), vc1 = f32x4.splat(1.0 - beta1);
   const vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(1.0 - beta2);
   const vbc1 = f32x4.splat(bc1), vbc2 = f32x4.splat(bc2), veps = f32x4.splat(eps), vnlr = f32x4.splat(-lr);
-  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0);
+  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0), tiny = f32x4.splat(FLT_MIN);
   for (let i = lo; i < hi; i += 4) {
     const o = <usize>i << 2;
     const g = v128.load(grad + o);
     let th = v128.load(theta + o);
     if (i < nDecay) th = f32x4.mul(th, decay);
-    const m = f32x4.add(f32x4.mul(vb1, v128.load(mom1 + o)), f32x4.mul(vc1, g));
-    const v = f32x4.add(f32x4.mul(vb2, v128.load(mom2 + o)), f32x4.mul(vc2, f32x4.mul(g, g)));
+    const m = ftz4(f32x4.add(f32x4.mul(vb1, v128.load(mom1 + o)), f32x4.mul(vc1, g)), tiny);
+    const v = ftz4(f32x4.add(f32x4.mul(vb2, v128.load(mom2 + o)), f32x4.mul(vc2, f32x4.mul(g, g))), tiny);
     v128.store(mom1 + o, m);
     v128.store(mom2 + o, v);
     const den = f32x4.add(f32x4.sqrt(f32x4.div(v, vbc2)), veps);
     th = f32x4.add(th, f32x4.mul(vnlr, f32x4.div(f32x4.div(m, vbc1), den)));
-    v128.store(theta + o, th);
+    v128.store(theta + o, ftz4(th, tiny));
   }
 }
 
@@ -107,7 +116,7 @@ function muonMatrix(i: i32, wd: f32): void {
       const o = <usize>matAt(off, rows, ld, split, r, c) << 2;
       const g = load<f32>(grad + o);
       const m = mu * load<f32>(mom1 + o) + (<f32>1.0 - mu) * g;
-      store<f32>(mom1 + o, m);
+      store<f32>(mom1 + o, ftz(m));
       const x = tr ? msX + ((<usize>c * <usize>C4 + <usize>r) << 2) : msX + ((<usize>r * <usize>C4 + <usize>c) << 2);
       store<f32>(x, (<f32>1.0 - mu) * g + mu * m);
     }
@@ -118,7 +127,7 @@ function muonMatrix(i: i32, wd: f32): void {
     for (let c = 0; c < cols; c++) {
       const o = <usize>matAt(off, rows, ld, split, r, c) << 2;
       const u = load<f32>(tr ? msX + ((<usize>c * <usize>C4 + <usize>r) << 2) : msX + ((<usize>r * <usize>C4 + <usize>c) << 2));
-      store<f32>(theta + o, load<f32>(theta + o) * decay - step * u);
+      store<f32>(theta + o, ftz(load<f32>(theta + o) * decay - step * u));
     }
   }
 }

@@ -87,3 +87,18 @@ test("clamp-group: only the chosen group is rescaled to ρ·Wc (here W2, the MLP
   wc.W2.forEach((x, i) => assert.ok(Math.abs(x - wf.W2[i] * s) < 1e-6));
   assert.ok(Math.abs(abi().weightNorm() - Math.hypot(abi().groupNorm(1), abi().groupNorm(3), abi().groupNorm(4))) < 1e-5);
 });
+
+test("no subnormals: a weight decay that collapses E and W1 leaves exact zeros, not values below 2^-126", () => {
+  for (const optim of ["adamw", "sgd", "muon"]) {
+    const { net } = prepare(abi(), cfg({ optim, lr: 1e-2, wd: 30, momentum: optim === "sgd" ? 0.9 : undefined }));
+    abi().advance(3000);
+    for (const buffer of [0, 8, 9]) {
+      for (const [name, x] of Object.entries(net.params(buffer))) {
+        const sub = x.filter((v) => v !== 0 && Math.abs(v) < 2 ** -126).length;
+        assert.equal(sub, 0, `${optim}: ${sub} subnormal values in ${name} of buffer ${buffer}`);
+      }
+    }
+    // adamw and sgd drive E to zero (Muon's fixed-RMS updates of W1 keep it alive): exactly zero, not subnormal
+    if (optim !== "muon") assert.equal(abi().groupNorm(1), 0, `${optim}: ‖E‖ = ${abi().groupNorm(1)}`);
+  }
+});
