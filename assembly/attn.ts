@@ -17,7 +17,8 @@
 import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addMat, pad4, EVAL_ROWS,
          G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { exp4, act4, hsum, hmax, ACT_GELU } from "./math";
+import { act4, hsum, ACT_GELU } from "./math";
+import { xentAndGrad, xentRow, argmax, NEG_BIG } from "./xent";
 
 export let V = 0, VP = 0;               // vocabulary p + 1 ("=" is token p), padded
 export let ad = 0, aH = 0, aH4 = 0, heads = 0, dh = 0, aP = 0;
@@ -30,7 +31,6 @@ export let oE = 0, oP = 0, oQ = 0, oK = 0, oV = 0, oO = 0, oIn = 0, oOut = 0, oU
 export function setAttnLayernorm(on: bool): void { lnOn = on; }
 
 const LN_EPS: f32 = 1e-5;
-const NEG_BIG: f32 = -1e30; // logit of a padded class: exp() gives exactly 0
 
 let NT = 0;                 // table rows: 2p + 1
 // token tables
@@ -213,57 +213,13 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
   }
 }
 
-// Row max and Σ exp(x − max) over VP logits; with keep, exp(x − max) overwrites the row.
-// @ts-ignore: decorator
-@inline function rowMax(r: usize): f32 {
-  let m = v128.load(r);
-  for (let k = 4; k < VP; k += 4) m = f32x4.max(m, v128.load(p32(r, k)));
-  return hmax(m);
-}
-// @ts-ignore: decorator
-@inline function rowSumExp(r: usize, mx: f32, keep: bool): f32 {
-  const vm = f32x4.splat(mx);
-  let s = f32x4.splat(0);
-  for (let k = 0; k < VP; k += 4) {
-    const o = p32(r, k);
-    const e = exp4(f32x4.sub(v128.load(o), vm));
-    if (keep) v128.store(o, e);
-    s = f32x4.add(s, e);
-  }
-  return hsum(s);
-}
-
-/** Mean cross-entropy over the train rows; bLG becomes dLoss/dlogits = (softmax − onehot)/n. */
-function lossAndGrad(n: i32): f64 {
-  const invN: f32 = <f32>1.0 / <f32>n;
-  const vinvN = f32x4.splat(invN);
-  let total: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const r = row(bLG, i, VP);
-    const y = ld32(trY, i);
-    const xy = load<f32>(at(r, y));
-    const mx = rowMax(r);
-    const s = rowSumExp(r, mx, true);
-    total += <f64>(<f32>Math.log(<f64>s) + mx - xy);
-    const ey = load<f32>(at(r, y));
-    const invS: f32 = <f32>1.0 / s;
-    const vinvS = f32x4.splat(invS);
-    for (let k = 0; k < VP; k += 4) {
-      const o = p32(r, k);
-      v128.store(o, f32x4.mul(f32x4.mul(v128.load(o), vinvS), vinvN));
-    }
-    store<f32>(at(r, y), (ey * invS - <f32>1.0) * invN);
-  }
-  return total / <f64>n;
-}
-
 /** Mean cross-entropy over the train set; writes dLoss/dθ into grad (padding stays 0). */
 export function attnForwardBackward(): f64 {
   const n = aNTrain, d = ad, p = aP, H4 = aH4, hd = heads * d, ws = heads * 4;
   tables();
   attend(trA, trB, n, bW, bR);
   dense(n, bR, bM, bZ, bD, bR2, bF, bLG, bInv1, bInv2);
-  const loss = lossAndGrad(n);
+  const loss = xentAndGrad(bLG, trY, n, VP, 0);
   const gE = grad + (<usize>oE << 2), gP = grad + (<usize>oP << 2), gQ = grad + (<usize>oQ << 2), gK = grad + (<usize>oK << 2);
   const gV = grad + (<usize>oV << 2), gO = grad + (<usize>oO << 2), gIn = grad + (<usize>oIn << 2), gOut = grad + (<usize>oOut << 2);
   const gU = grad + (<usize>oU << 2);
@@ -398,15 +354,8 @@ export function attnEvalSet(pa: usize, pb: usize, py: usize, n: i32): f64 {
     dense(m, eR, eM, eZ, 0, eR2, eF, eLG, eInv1, eInv2);
     for (let i = 0; i < m; i++) {
       const r = row(eLG, i, VP), y = ld32(py + o, i);
-      const mx = rowMax(r);
-      const s = rowSumExp(r, mx, false);
-      total += <f64>(<f32>Math.log(<f64>s) + mx - load<f32>(at(r, y)));
-      let best = 0, bv = load<f32>(r);
-      for (let k = 1; k < V; k++) {
-        const v = load<f32>(at(r, k));
-        if (v > bv) { bv = v; best = k; }
-      }
-      if (best == y) nCorrect++;
+      total += <f64>xentRow(r, VP, y);
+      if (argmax(r, V) == y) nCorrect++;
     }
   }
   return total;

@@ -3,7 +3,8 @@
 import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
          T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { exp4, act4, hsum, hmax } from "./math";
+import { act4, hsum } from "./math";
+import { xentAndGrad, xentRow, argmax, NEG_BIG } from "./xent";
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
 export let layernorm = false;
@@ -13,7 +14,6 @@ export let lossKind = LOSS_CE;
 export function setLoss(kind: i32): void { lossKind = kind; }
 
 const LN_EPS: f32 = 1e-5;
-const NEG_BIG: f32 = -1e30; // logit of a padded class: exp() gives exactly 0
 
 // @ts-ignore: decorator
 @inline function row(base: usize, i: i32, width: i32): usize { return base + ((<usize>i * <usize>width) << 2); }
@@ -96,55 +96,8 @@ export function logits(h: usize, n: i32, out: usize): void {
   }
 }
 
-// Row max and Σ exp(x − max); with keep, exp(x − max) overwrites the row.
-// @ts-ignore: decorator
-@inline function rowMax(r: usize): f32 {
-  let m = v128.load(r);
-  for (let k = 4; k < P4; k += 4) m = f32x4.max(m, v128.load(r + (<usize>k << 2)));
-  return hmax(m);
-}
-// @ts-ignore: decorator
-@inline function rowSumExp(r: usize, mx: f32, keep: bool): f32 {
-  const vm = f32x4.splat(mx);
-  let s = f32x4.splat(0);
-  for (let k = 0; k < P4; k += 4) {
-    const o = r + (<usize>k << 2);
-    const e = exp4(f32x4.sub(v128.load(o), vm));
-    if (keep) v128.store(o, e);
-    s = f32x4.add(s, e);
-  }
-  return hsum(s);
-}
-
-/** Mean cross-entropy over the train rows; LG becomes dLoss/dlogits = (softmax − onehot)/n, and
- *  gb2 = Σ_rows dlogits (rows ascending) while each row is still in cache. */
-export function lossAndGrad(gb2: usize): f64 {
-  memory.fill(gb2, 0, <usize>P4 << 2);
-  const invN: f32 = 1.0 / <f32>nTrain;
-  const vinvN = f32x4.splat(invN);
-  let total: f64 = 0;
-  for (let i = 0; i < nTrain; i++) {
-    const r = row(LG, i, P4);
-    const y = ld32(trY, i);
-    const xy = load<f32>(r + (<usize>y << 2));
-    const mx = rowMax(r);
-    const s = rowSumExp(r, mx, true);
-    total += <f64>(<f32>Math.log(<f64>s) + mx - xy);
-    const ey = load<f32>(r + (<usize>y << 2));
-    const invS: f32 = 1.0 / s;
-    const vinvS = f32x4.splat(invS);
-    for (let k = 0; k < P4; k += 4) {
-      const o = r + (<usize>k << 2);
-      v128.store(o, f32x4.mul(f32x4.mul(v128.load(o), vinvS), vinvN));
-    }
-    store<f32>(r + (<usize>y << 2), (ey * invS - 1.0) * invN);
-    for (let k = 0; k < P4; k += 4) {
-      const o = <usize>k << 2;
-      v128.store(gb2 + o, f32x4.add(v128.load(gb2 + o), v128.load(r + o)));
-    }
-  }
-  return total / <f64>nTrain;
-}
+/** Mean cross-entropy over the train rows; LG becomes dLoss/dlogits, gb2 = Σ_rows dlogits. */
+export function lossAndGrad(gb2: usize): f64 { return xentAndGrad(LG, trY, nTrain, P4, gb2); }
 
 /** Squared error against the centred one-hot target t = onehot(y) − 1/p, summed over classes and
  *  averaged over rows (Tian's --loss mse); LG becomes 2(o − t)/n, gb2 = Σ_rows of it. */
@@ -181,17 +134,8 @@ export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
       let q: f32 = 0;
       for (let k = 0; k < p; k++) { const e = load<f32>(r + (<usize>k << 2)) - (k == y ? <f32>1.0 - c : -c); q += e * e; }
       total += <f64>q;
-    } else {
-      const mx = rowMax(r);
-      const s = rowSumExp(r, mx, false);
-      total += <f64>(<f32>Math.log(<f64>s) + mx - load<f32>(r + (<usize>y << 2)));
-    }
-    let best = 0, bv = load<f32>(r);
-    for (let k = 1; k < p; k++) {
-      const v = load<f32>(r + (<usize>k << 2));
-      if (v > bv) { bv = v; best = k; }
-    }
-    if (best == y) correct++;
+    } else total += <f64>xentRow(r, P4, y);
+    if (argmax(r, p) == y) correct++;
   }
   return total;
 }

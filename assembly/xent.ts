@@ -1,0 +1,77 @@
+// Softmax cross-entropy over rows of `w` logits (w % 4 == 0; padded classes hold NEG_BIG so exp()
+// gives exactly 0), shared by every model: the fused loss-and-gradient of a training step and the
+// per-row loss and argmax of evaluation.
+import { exp4, hsum, hmax } from "./math";
+
+export const NEG_BIG: f32 = -1e30; // logit of a padded class
+
+// @ts-ignore: decorator
+@inline function rowMax(r: usize, w: i32): f32 {
+  let m = v128.load(r);
+  for (let k = 4; k < w; k += 4) m = f32x4.max(m, v128.load(r + (<usize>k << 2)));
+  return hmax(m);
+}
+// Σ exp(x − max); with keep, exp(x − max) overwrites the row.
+// @ts-ignore: decorator
+@inline function rowSumExp(r: usize, w: i32, mx: f32, keep: bool): f32 {
+  const vm = f32x4.splat(mx);
+  let s = f32x4.splat(0);
+  for (let k = 0; k < w; k += 4) {
+    const o = r + (<usize>k << 2);
+    const e = exp4(f32x4.sub(v128.load(o), vm));
+    if (keep) v128.store(o, e);
+    s = f32x4.add(s, e);
+  }
+  return hsum(s);
+}
+
+/** Mean cross-entropy of n rows with labels at py; the rows become dLoss/dlogits = (softmax − onehot)/n,
+ *  and when gb != 0, gb = Σ_rows dlogits (rows ascending) while each row is still in cache. */
+export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f64 {
+  if (gb) memory.fill(gb, 0, <usize>w << 2);
+  const invN: f32 = 1.0 / <f32>n;
+  const vinvN = f32x4.splat(invN);
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = lg + ((<usize>i * <usize>w) << 2);
+    const y = load<i32>(py + (<usize>i << 2));
+    const xy = load<f32>(r + (<usize>y << 2));
+    const mx = rowMax(r, w);
+    const s = rowSumExp(r, w, mx, true);
+    total += <f64>(<f32>Math.log(<f64>s) + mx - xy);
+    const ey = load<f32>(r + (<usize>y << 2));
+    const invS: f32 = 1.0 / s;
+    const vinvS = f32x4.splat(invS);
+    for (let k = 0; k < w; k += 4) {
+      const o = r + (<usize>k << 2);
+      v128.store(o, f32x4.mul(f32x4.mul(v128.load(o), vinvS), vinvN));
+    }
+    store<f32>(r + (<usize>y << 2), (ey * invS - 1.0) * invN);
+    if (gb) {
+      for (let k = 0; k < w; k += 4) {
+        const o = <usize>k << 2;
+        v128.store(gb + o, f32x4.add(v128.load(gb + o), v128.load(r + o)));
+      }
+    }
+  }
+  return total / <f64>n;
+}
+
+/** Cross-entropy of one row of w logits against label y (the row is left as it is). */
+// @ts-ignore: decorator
+@inline export function xentRow(r: usize, w: i32, y: i32): f32 {
+  const mx = rowMax(r, w);
+  const s = rowSumExp(r, w, mx, false);
+  return <f32>Math.log(<f64>s) + mx - load<f32>(r + (<usize>y << 2));
+}
+
+/** The first index of the largest of the row's `classes` real logits. */
+// @ts-ignore: decorator
+@inline export function argmax(r: usize, classes: i32): i32 {
+  let best = 0, bv = load<f32>(r);
+  for (let k = 1; k < classes; k++) {
+    const v = load<f32>(r + (<usize>k << 2));
+    if (v > bv) { bv = v; best = k; }
+  }
+  return best;
+}
