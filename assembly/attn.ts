@@ -19,6 +19,7 @@ import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addM
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { act4, hsum, ACT_GELU } from "./math";
 import { xentAndGrad, xentRow, argmax, NEG_BIG } from "./xent";
+import { LN_EPS, lnBack } from "./layernorm";
 
 export let V = 0, VP = 0;               // vocabulary p + 1 ("=" is token p), padded
 export let ad = 0, aH = 0, aH4 = 0, heads = 0, dh = 0, aP = 0;
@@ -30,7 +31,6 @@ export let oE = 0, oP = 0, oQ = 0, oK = 0, oV = 0, oO = 0, oIn = 0, oOut = 0, oU
 
 export function setAttnLayernorm(on: bool): void { lnOn = on; }
 
-const LN_EPS: f32 = 1e-5;
 
 let NT = 0;                 // table rows: 2p + 1
 // token tables
@@ -103,21 +103,6 @@ function lnRow(x: usize, out: usize, inv: usize, w: i32): void {
   store<f32>(inv, is);
   const vis = f32x4.splat(is);
   for (k = 0; k < w; k += 4) v128.store(p32(out, k), f32x4.mul(f32x4.sub(v128.load(p32(x, k)), vmu), vis));
-}
-
-/** LayerNorm backward in place: g ← (1/σ)·(g − mean(g) − x̂·mean(g·x̂)). */
-function lnBack(g: usize, xh: usize, inv: f32, w: i32): void {
-  let sg = f32x4.splat(0), sgx = f32x4.splat(0);
-  for (let k = 0; k < w; k += 4) {
-    const gv = v128.load(p32(g, k));
-    sg = f32x4.add(sg, gv);
-    sgx = f32x4.add(sgx, f32x4.mul(gv, v128.load(p32(xh, k))));
-  }
-  const mg = f32x4.splat(hsum(sg) / <f32>w), mgx = f32x4.splat(hsum(sgx) / <f32>w), vi = f32x4.splat(inv);
-  for (let k = 0; k < w; k += 4) {
-    const o = p32(g, k);
-    v128.store(o, f32x4.mul(vi, f32x4.sub(f32x4.sub(v128.load(o), mg), f32x4.mul(v128.load(p32(xh, k)), mgx))));
-  }
 }
 
 // @ts-ignore: decorator
@@ -228,7 +213,7 @@ export function attnForwardBackward(): f64 {
   gemmTN(gU, fp, bLG, n, d, VP, d, VP, VP, false);
   transpose(UT, theta + (<usize>oU << 2), d, VP);
   gemmNN(bdA, bLG, UT, n, VP, d, VP, d, d, false);
-  if (lnOn) for (let i = 0; i < n; i++) lnBack(row(bdA, i, d), row(bF, i, d), load<f32>(at(bInv2, i)), d);
+  if (lnOn) for (let i = 0; i < n; i++) lnBack(row(bdA, i, d), row(bF, i, d), load<f32>(at(bInv2, i)), d, d);
   // MLP: gWout, then du into bZ (u is no longer needed), dz = du ⊙ GELU'(z), gWin, dm into bdB
   gemmTN(gOut, bZ, bdA, n, H4, d, H4, d, d, false);
   transpose(WoutT, theta + (<usize>oOut << 2), H4, d);
@@ -244,7 +229,7 @@ export function attnForwardBackward(): f64 {
   // dr = dr2 + LN'(dm) (into bdB)
   for (let i = 0; i < n; i++) {
     const g = row(bdB, i, d), g2 = row(bdA, i, d);
-    if (lnOn) lnBack(g, row(bM, i, d), load<f32>(at(bInv1, i)), d);
+    if (lnOn) lnBack(g, row(bM, i, d), load<f32>(at(bInv1, i)), d, d);
     for (let k = 0; k < d; k += 4) v128.store(p32(g, k), f32x4.add(v128.load(p32(g, k)), v128.load(p32(g2, k))));
   }
   // attention, per pair (ascending): dx_2 += dr; dVO rows += w·dr; dS via the softmax Jacobian
@@ -321,7 +306,7 @@ export function attnForwardBackward(): f64 {
   gemmTN(gQ, row(xh, t2, d), tdQ, 1, d, d, d, d, d, false);
   transpose(WqT, theta + (<usize>oQ << 2), d, d);
   gemmNN(row(tdX, t2, d), tdQ, WqT, 1, d, d, d, d, d, true);
-  if (lnOn) for (let t = 0; t < NT; t++) lnBack(row(tdX, t, d), row(tXh, t, d), load<f32>(at(tInv, t)), d);
+  if (lnOn) for (let t = 0; t < NT; t++) lnBack(row(tdX, t, d), row(tXh, t, d), load<f32>(at(tInv, t)), d, d);
   { const x2 = row(tdX, t2, d);
     for (let k = 0; k < d; k += 4) v128.store(p32(x2, k), f32x4.add(v128.load(p32(x2, k)), v128.load(p32(tG2, k)))); }
   // embeddings and positions

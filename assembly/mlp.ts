@@ -5,6 +5,7 @@ import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { act4, hsum } from "./math";
 import { xentAndGrad, xentRow, argmax, NEG_BIG } from "./xent";
+import { LN_EPS, lnBack } from "./layernorm";
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
 export let layernorm = false;
@@ -13,7 +14,6 @@ export const LOSS_CE = 0, LOSS_MSE = 1;
 export let lossKind = LOSS_CE;
 export function setLoss(kind: i32): void { lossKind = kind; }
 
-const LN_EPS: f32 = 1e-5;
 
 // @ts-ignore: decorator
 @inline function row(base: usize, i: i32, width: i32): usize { return base + ((<usize>i * <usize>width) << 2); }
@@ -163,22 +163,7 @@ export function forwardBackward(): f64 {
   memory.fill(gb1, 0, <usize>H4 << 2);
   for (let i = 0; i < n; i++) {
     const g = row(DH, i, H4), u = row(Hh, i, H4), da = row(Dact, i, H4);
-    if (layernorm) {
-      let sg = f32x4.splat(0), sgu = f32x4.splat(0);
-      for (let k = 0; k < H4; k += 4) {
-        const o = <usize>k << 2;
-        const gv = v128.load(g + o);
-        sg = f32x4.add(sg, gv);
-        sgu = f32x4.add(sgu, f32x4.mul(gv, v128.load(u + o)));
-      }
-      const mg = f32x4.splat(hsum(sg) / <f32>H), mgu = f32x4.splat(hsum(sgu) / <f32>H);
-      const inv = f32x4.splat(load<f32>(lnInv + (<usize>i << 2)));
-      for (let k = 0; k < H4; k += 4) {
-        const o = <usize>k << 2;
-        v128.store(g + o, f32x4.mul(inv, f32x4.sub(f32x4.sub(v128.load(g + o), mg), f32x4.mul(v128.load(u + o), mgu))));
-      }
-      for (let k = H; k < H4; k++) store<f32>(g + (<usize>k << 2), 0);
-    }
+    if (layernorm) lnBack(g, u, load<f32>(lnInv + (<usize>i << 2)), H4, H);
     if (dense) { // dz stays in DH for the dW1 GEMM
       for (let k = 0; k < H4; k += 4) {
         const o = <usize>k << 2;
