@@ -72,13 +72,14 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
   abi.evaluate();
   const [train_loss, train_acc, test_loss, test_acc] = [0, 1, 2, 3].map((i) => abi.metric(i));
   const has = modelGroups(cfg), norm = (g: Group) => (has.includes(g) ? abi.groupNorm(GROUP_CODE[g]) : NaN);
-  const mlpFamily = cfg.model !== "attn";
-  const E = net.embedding();
+  const embed = norm("embed"), attn = norm("attn"), mlp = norm("mlp"), unembed = norm("unembed");
+  const mlpFamily = cfg.model !== "attn"; // norm_E/W1/W2 are the MLP family's names for its groups
+  const E = cfg.observe.length ? net.embedding() : null;
   return { step, train_loss, train_acc, test_loss, test_acc,
            weight_norm: abi.weightNorm(),
-           norm_E: mlpFamily ? norm("embed") : NaN, norm_W1: mlpFamily ? norm("mlp") : NaN, norm_W2: mlpFamily ? norm("unembed") : NaN,
-           norm_embed: norm("embed"), norm_attn: norm("attn"), norm_mlp: norm("mlp"), norm_unembed: norm("unembed"),
-           ...(cfg.observe.length && E ? observe(E, cfg.p, cfg.d, cfg.observe) : {}) };
+           norm_E: mlpFamily ? embed : NaN, norm_W1: mlpFamily ? mlp : NaN, norm_W2: mlpFamily ? unembed : NaN,
+           norm_embed: embed, norm_attn: attn, norm_mlp: mlp, norm_unembed: unembed,
+           ...(E ? observe(E, cfg.p, cfg.d, cfg.observe) : {}) };
 }
 
 export function train(abi: Abi, cfg: RunConfig): RunResult {
