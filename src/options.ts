@@ -1,5 +1,5 @@
 // Run configuration: PROTOCOL.md defaults and validation of user input into a typed RunConfig.
-import { isPrime, Op, parseOp, isGroupOp, groupOrder, parseFrac, fracAuto, trainCount, roundHalfEven, BASE_OPS } from "./task.js";
+import { isPrime, Op, pairCount, parseOp, isGroupOp, groupOrder, parseFrac, fracAuto, trainCount, roundHalfEven, BASE_OPS } from "./task.js";
 import { OBSERVABLES, Observable } from "./observe.js";
 
 export const ARMS = ["free", "clamp", "rescale", "sphere"] as const;
@@ -124,7 +124,7 @@ export function parseRunConfig(raw0: Raw): RunConfig {
     if (f === null) throw new UsageError("--frac", raw.frac, "a number in (0, 1) or auto:C (C·ln M / M, M the group order)");
     c.frac = typeof f === "number" ? f : fracAuto(f.auto, c.p);
     if (!(c.frac > 0 && c.frac < 1)) throw new UsageError("--frac", raw.frac, `a fraction in (0, 1)${typeof f === "number" ? "" : `; auto gives ${c.frac}`}`);
-    const nPairs = c.op === "div" ? c.p * (c.p - 1) : c.p * c.p;
+    const nPairs = pairCount(c.op, c.p);
     if (trainCount(c.frac, nPairs) >= nPairs) throw new UsageError("--frac", raw.frac, `a fraction leaving test pairs (p=${c.p} has ${nPairs} pairs)`);
     if (c.model === "tian" && raw0.d !== undefined) throw new UsageError("--d", raw0.d, "omitted for --model tian (its input is one-hot: width 2p)");
     c.d = c.model === "tian" ? c.p : num(raw, "d", "--d", int(1, 65536), "an integer ≥ 1", DEFAULTS.d);

@@ -131,11 +131,14 @@ export function label(op: Op, a: number, b: number, p: number): number {
 /** All pairs of the task, encoded a·p + b, in ascending order (div excludes b = 0). */
 export function allPairs(op: Op, p: number): Int32Array {
   if (isGroupOp(op) && p !== groupOrder(op)) throw new Error(`${op} needs p = ${groupOrder(op)} (the group order), got ${p}`);
-  const b0 = op === "div" ? 1 : 0, out = new Int32Array(p * (p - b0));
+  const b0 = op === "div" ? 1 : 0, out = new Int32Array(pairCount(op, p));
   let i = 0;
   for (let a = 0; a < p; a++) for (let b = b0; b < p; b++) out[i++] = a * p + b;
   return out;
 }
+
+/** How many operand pairs the task has: p², or p(p − 1) for div (b = 0 has no inverse). */
+export function pairCount(op: string, p: number): number { return op === "div" ? p * (p - 1) : p * p; }
 
 /** Python's round(): half to even, as the reference protocol uses. */
 export function roundHalfEven(x: number): number {
