@@ -5,9 +5,6 @@ import { Rng, STREAM } from "./rng.js";
 import type { Params } from "./engine.js";
 import type { RunConfig } from "./options.js";
 
-// attn tensors' streams (after the MLP's and parity's in STREAM)
-const ATTN_STREAM = { P: 20, Wq: 21, Wk: 22, Wv: 23, Wo: 24, Win: 25, Wout: 26, U: 27 } as const;
-
 // scale multiplies the weights (not the biases); at 1 the draw is used as is
 function draw(seed: number, stream: number, n: number, std: number, s = 1): Float32Array {
   const x = new Rng(seed, stream).normals(n, std);
@@ -42,11 +39,11 @@ export function initFor(c: RunConfig): Params {
   if (c.model === "attn") {
     const V = p + 1, sd = 1 / Math.sqrt(d);
     return {
-      E: draw(seed, STREAM.E, V * d, sd, s), P: draw(seed, ATTN_STREAM.P, 3 * d, 0.1 / Math.sqrt(d), s),
-      Wq: draw(seed, ATTN_STREAM.Wq, d * d, sd, s), Wk: draw(seed, ATTN_STREAM.Wk, d * d, sd, s),
-      Wv: draw(seed, ATTN_STREAM.Wv, d * d, sd, s), Wo: draw(seed, ATTN_STREAM.Wo, d * d, sd, s),
-      Win: draw(seed, ATTN_STREAM.Win, d * H, sd, s), Wout: draw(seed, ATTN_STREAM.Wout, H * d, 1 / Math.sqrt(H), s),
-      U: draw(seed, ATTN_STREAM.U, d * V, sd, s),
+      E: draw(seed, STREAM.E, V * d, sd, s), P: draw(seed, STREAM.P, 3 * d, 0.1 / Math.sqrt(d), s),
+      Wq: draw(seed, STREAM.Wq, d * d, sd, s), Wk: draw(seed, STREAM.Wk, d * d, sd, s),
+      Wv: draw(seed, STREAM.Wv, d * d, sd, s), Wo: draw(seed, STREAM.Wo, d * d, sd, s),
+      Win: draw(seed, STREAM.Win, d * H, sd, s), Wout: draw(seed, STREAM.Wout, H * d, 1 / Math.sqrt(H), s),
+      U: draw(seed, STREAM.U, d * V, sd, s),
     };
   }
   return initParams(p, d, H, seed, s);

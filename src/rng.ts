@@ -3,7 +3,10 @@
 // float64 (V8's Math.log/sin/cos are fdlibm ports: the same bits on every machine).
 // Each consumer uses its own stream, so e.g. the init never depends on the split.
 
-export const STREAM = { split: 1, E: 2, W1: 3, b1: 4, W2: 5, b2: 6, parityBits: 7, parityTrain: 8, parityTest: 9 } as const;
+export const STREAM = {
+  split: 1, E: 2, W1: 3, b1: 4, W2: 5, b2: 6, parityBits: 7, parityTrain: 8, parityTest: 9,
+  P: 20, Wq: 21, Wk: 22, Wv: 23, Wo: 24, Win: 25, Wout: 26, U: 27, // the attention model's other tensors
+} as const;
 
 function splitmix32(state: { x: number }): number {
   state.x = (state.x + 0x9e3779b9) | 0;
