@@ -65,6 +65,12 @@ export const RUN_COLUMNS: Col<RunRow>[] = [
   ["wc_unembed", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_unembed)],
 ];
 
+/** What rows of files written before a column existed read as (missing nullable columns: null). */
+export const LATER_DEFAULTS: Record<string, string | number | null> = {
+  wd_schedule: "const", init_scale: 1, clamp_group: "all", loss: "ce",
+  heads: null, n_bits: null, k_bits: null, parity_bits: null, wc_embed: null, wc_attn: null, wc_mlp: null, wc_unembed: null,
+};
+
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 const finiteOrNull = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
 

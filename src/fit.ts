@@ -8,6 +8,7 @@ import {
   makeData, vectorFromArray,
 } from "apache-arrow";
 import { UsageError } from "./options.js";
+import { LATER_DEFAULTS } from "./arrow.js";
 import { sources } from "./store.js";
 import { Rng } from "./rng.js";
 import {
@@ -39,7 +40,7 @@ const KIND: Record<string, Kind> = {
   wd_schedule: "utf8", init_scale: "float", heads: "int", loss: "utf8", clamp_group: "utf8", n_bits: "int", k_bits: "int",
 };
 /** Columns added after the first schema: files without them get these values. */
-const LATER: Record<string, Value> = { wd_schedule: "const", init_scale: 1, heads: null, loss: "ce", clamp_group: "all", n_bits: null, k_bits: null };
+const LATER: Record<string, Value> = LATER_DEFAULTS;
 const isKind = (t: DataType, k: Kind) =>
   k === "int" ? DataType.isInt(t) : k === "float" ? DataType.isFloat(t) || DataType.isInt(t) : k === "utf8" ? DataType.isUtf8(t) : DataType.isBool(t);
 

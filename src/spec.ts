@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseRunConfig, RunConfig, UsageError, ARMS, ACTS, OPTIMS, TASKS, MODELS, LOSSES, GROUPS } from "./options.js";
 import { stepFlops } from "./cost.js";
+import { LATER_DEFAULTS } from "./arrow.js";
 
 /** Spec keys in expansion order (the first varies slowest); names are `run`'s long options. */
 export const KEYS = ["task", "model", "op", "p", "frac", "n", "k", "m", "m-test", "d", "H", "heads", "act", "layernorm", "loss",
@@ -120,13 +121,13 @@ export function expand(raw: unknown): Sweep {
  *  sizes (task, model, op, p, frac, parity n/k/m, d, H, heads, wd, wd schedule, init scale, act,
  *  layernorm, loss, optim). Takes a RunConfig or a runs.arrow row (older files lack the newer keys). */
 export function controlKey(c: Record<string, any>): string {
-  const v = (camel: string, snake: string, dflt: unknown) => c[camel] ?? c[snake] ?? dflt;
-  const parts = [`task=${c.task}`, `model=${c.model ?? "mlp"}`];
-  if (c.task === "parity") parts.push(`n=${v("n", "n_bits", "")} k=${v("k", "k_bits", "")} m=${v("m", "n_train", "")}`);
+  const v = (camel: string, snake: string) => c[camel] ?? c[snake] ?? LATER_DEFAULTS[snake];
+  const parts = [`task=${c.task}`, `model=${c.model}`];
+  if (c.task === "parity") parts.push(`n=${v("n", "n_bits")} k=${v("k", "k_bits")} m=${v("m", "n_train")}`);
   else parts.push(`op=${c.op} p=${c.p} frac=${c.frac}`);
-  if ((c.model ?? "mlp") === "attn") parts.push(`heads=${c.heads}`);
-  parts.push(`d=${c.d} H=${c.H} wd=${c.wd} wd_schedule=${v("wdSchedule", "wd_schedule", "const")} init_scale=${v("initScale", "init_scale", 1)}`,
-    `act=${c.act} layernorm=${c.layernorm} loss=${c.loss ?? "ce"} optim=${c.optim}`);
+  if (c.model === "attn") parts.push(`heads=${c.heads}`);
+  parts.push(`d=${c.d} H=${c.H} wd=${c.wd} wd_schedule=${v("wdSchedule", "wd_schedule")} init_scale=${v("initScale", "init_scale")}`,
+    `act=${c.act} layernorm=${c.layernorm} loss=${v("loss", "loss")} optim=${c.optim}`);
   return parts.join(" ");
 }
 

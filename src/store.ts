@@ -8,7 +8,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema, Field, Struct, makeData, vectorFromArray } from "apache-arrow";
-import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables } from "./arrow.js";
+import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
 import { UsageError } from "./options.js";
 
 export const RUNS = "runs.arrow", CURVES = "curves.arrow";
@@ -51,9 +51,6 @@ export async function readSchema(path: string): Promise<Schema> {
   finally { await fh.close(); }
 }
 
-// Values of appended non-nullable columns in files written before they existed.
-const APPENDED_DEFAULTS: Record<string, unknown> = { clamp_group: "all", loss: "ce" };
-
 /** Re-wrap a batch under the writer's schema (batches under a different schema object are dropped by
  *  arrow-js writers). Files of older versions lack only appended columns: those are filled in. */
 function rewrap(schema: Schema, b: RecordBatch, path: string): RecordBatch {
@@ -63,7 +60,7 @@ function rewrap(schema: Schema, b: RecordBatch, path: string): RecordBatch {
     throw new UsageError("file", path, `the columns of this groksweep version (got ${got.join().slice(0, 120)}…)`);
   }
   if (got.length === want.length) return new RecordBatch(schema, b.data);
-  const added = schema.fields.slice(got.length).map((f) => vectorFromArray(Array(b.numRows).fill(APPENDED_DEFAULTS[f.name] ?? null), f.type as never).data[0]);
+  const added = schema.fields.slice(got.length).map((f) => vectorFromArray(Array(b.numRows).fill(LATER_DEFAULTS[f.name] ?? null), f.type as never).data[0]);
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, nullCount: 0, children: [...b.data.children, ...added] }));
 }
 
