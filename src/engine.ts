@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { instantiateSync } from "@assemblyscript/loader";
-import { layoutOf, Layout, Dims, tensorRows } from "./models.js";
+import { layoutOf, Layout, Dims, Tensor, tensorRows, pad4 } from "./models.js";
 
 export const WASM_PATH = fileURLToPath(new URL("../../build/groksweep.wasm", import.meta.url));
 /** The same kernels built with relaxed SIMD's fused multiply-add: faster, not bit-stable across machines. */
@@ -108,7 +108,7 @@ export class Net {
 
   /** Dense inputs (rows of d floats, stored with a padded row stride) and their labels. */
   setDense(which: "train" | "test", x: Float32Array, y: Int32Array): void {
-    const d = this.dims.d, ld = (d + 3) & ~3, n = y.length;
+    const d = this.dims.d, ld = pad4(d), n = y.length;
     const X = this.f32(this.abi.ptr(which === "train" ? 10 : 11), n * ld);
     for (let i = 0; i < n; i++) X.set(x.subarray(i * d, i * d + d), i * ld);
     this.i32(this.abi.ptr(which === "train" ? 3 : 6), n).set(y);
@@ -124,24 +124,22 @@ export class Net {
     }
   }
 
+  /** The first `rows` rows of tensor t from buffer (0 θ, 7 grad, 8/9 moments), unpadded. */
+  private copyOut(t: Tensor, buffer: number, rows = tensorRows(t)): Float32Array {
+    const th = this.f32(this.abi.ptr(buffer), this.layout.nParams), x = new Float32Array(rows * t.cols);
+    for (let r = 0; r < rows; r++) x.set(th.subarray(t.at(r), t.at(r) + t.cols), r * t.cols);
+    return x;
+  }
+
   /** Copies of the parameters (or, with buffer 7/8/9, of the gradient or Adam moments) in the public layout. */
   params(buffer = 0): Params {
-    const th = this.f32(this.abi.ptr(buffer), this.layout.nParams), out: Params = {};
-    for (const t of this.layout.tensors) {
-      const x = new Float32Array(tensorRows(t) * t.cols);
-      for (let r = 0; r < tensorRows(t); r++) x.set(th.subarray(t.at(r), t.at(r) + t.cols), r * t.cols);
-      out[t.name] = x;
-    }
-    return out;
+    return Object.fromEntries(this.layout.tensors.map((t) => [t.name, this.copyOut(t, buffer)]));
   }
 
   /** A copy of the embedding (vocabulary × d; the p operand tokens for attn), or null when the model has none. */
   embedding(): Float32Array | null {
     const t = this.layout.tensors.find((x) => x.name === "E");
-    if (!t) return null;
-    const rows = this.dims.p, th = this.f32(this.abi.ptr(0), this.layout.nParams), E = new Float32Array(rows * t.cols);
-    for (let r = 0; r < rows; r++) E.set(th.subarray(t.at(r), t.at(r) + t.cols), r * t.cols);
-    return E;
+    return t ? this.copyOut(t, 0, this.dims.p) : null;
   }
 
   shapes(): Record<string, number[]> {

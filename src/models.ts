@@ -9,7 +9,7 @@ export interface Dims { model: Model; dense: boolean; p: number; d: number; H: n
 export interface Tensor { name: string; shape: number[]; cols: number; at: (r: number) => number }
 export interface Layout { tensors: Tensor[]; nParams: number; bytes: number }
 
-const pad4 = (x: number) => (x + 3) & ~3;
+export const pad4 = (x: number) => (x + 3) & ~3;
 const rows = (t: Tensor) => (t.shape.length === 2 ? t.shape[0] : 1);
 export const tensorRows = rows;
 
