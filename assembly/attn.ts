@@ -18,7 +18,7 @@ import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addM
          G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { act4, hsum, ACT_GELU } from "./math";
-import { xentAndGrad, xentRow, argmax, NEG_BIG } from "./xent";
+import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
 export let V = 0, VP = 0;               // vocabulary p + 1 ("=" is token p), padded
@@ -329,10 +329,9 @@ export function attnForwardBackward(): f64 {
 /** Token-only quantities needed before evaluation (the per-token tables). */
 export function attnPrepare(): void { tables(); }
 
-/** Summed cross-entropy of n pairs; the number of correct argmax predictions goes to attnCorrect(). */
+/** Summed cross-entropy of n pairs; correct argmax predictions are tallied (xent.ts). */
 export function attnEvalSet(pa: usize, pb: usize, py: usize, n: i32): f64 {
   let total: f64 = 0;
-  nCorrect = 0;
   for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
     const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
     attend(pa + o, pb + o, m, eW, eR);
@@ -340,10 +339,8 @@ export function attnEvalSet(pa: usize, pb: usize, py: usize, n: i32): f64 {
     for (let i = 0; i < m; i++) {
       const r = row(eLG, i, VP), y = ld32(py + o, i);
       total += <f64>xentRow(r, VP, y);
-      if (argmax(r, V) == y) nCorrect++;
+      tally(r, V, y);
     }
   }
   return total;
 }
-let nCorrect = 0;
-export function attnCorrect(): i32 { return nCorrect; }

@@ -1,10 +1,12 @@
 // The kernel ABI. One instance trains one run at a time:
-//   setup(p, d, H, nTrain, nTest) → write θ and data at ptr(...) → setOptim/setWdSchedule/setModel/setArm
+//   setup(p, d, H, nTrain, nTest, input) or setupAttn(…) → write θ and data at ptr(...)
+//   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm
 //   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
 import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
-         evH, evLG, evInv, EVAL_ROWS, T, model, MODEL_ATTN, input, IN_DENSE, D4 } from "./layout";
-import { forwardBackward, tables, hidden, hiddenDense, logits, lossAndAccuracy, correct, resetCorrect, setModel, setLoss } from "./mlp";
-import { setupAttn, setAttnLayernorm, attnForwardBackward, attnPrepare, attnEvalSet, attnCorrect } from "./attn";
+         T, model, MODEL_ATTN } from "./layout";
+import { forwardBackward, tables, mlpEvalSet, setModel, setLoss } from "./mlp";
+import { setupAttn, setAttnLayernorm, attnForwardBackward, attnPrepare, attnEvalSet } from "./attn";
+import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
 import { exp4, erf4, act4 } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
@@ -46,24 +48,11 @@ export function gradient(): f64 { return model == MODEL_ATTN ? attnForwardBackwa
 export function step(): i32 { return t; }
 export function loss(): f64 { return lastLoss; }
 
-// Loss and accuracy of one pair set, in chunks of EVAL_ROWS rows (the tables T must be current).
-function evalSet(pa: usize, pb: usize, py: usize, n: i32, out: i32): void {
-  let total: f64 = 0, right = 0;
-  if (model == MODEL_ATTN) {
-    total = attnEvalSet(pa, pb, py, n);
-    right = attnCorrect();
-  } else {
-    resetCorrect();
-    for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
-      const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
-      if (input == IN_DENSE) hiddenDense((out == 0 ? trX : teX) + ((<usize>i0 * <usize>D4) << 2), m, evH, 0, evInv);
-      else hidden(pa + o, pb + o, m, evH, 0, evInv);
-      logits(evH, m, evLG);
-      total += lossAndAccuracy(evLG, py + o, m);
-    }
-    right = correct;
-  }
-  const loss = total / <f64>n, acc = <f64>right / <f64>n;
+// Loss and accuracy of one set (the token tables must be current).
+function evalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32, out: i32): void {
+  resetCorrect();
+  const total = model == MODEL_ATTN ? attnEvalSet(pa, pb, py, n) : mlpEvalSet(pa, pb, px, py, n);
+  const loss = total / <f64>n, acc = <f64>correct / <f64>n;
   if (out == 0) { trainLoss = loss; trainAcc = acc; } else { testLoss = loss; testAcc = acc; }
 }
 
@@ -72,8 +61,8 @@ let trainLoss: f64 = 0, trainAcc: f64 = 0, testLoss: f64 = 0, testAcc: f64 = 0;
 /** Train loss, train accuracy, test loss, test accuracy at the current parameters → metric(0..3). */
 export function evaluate(): void {
   if (model == MODEL_ATTN) attnPrepare(); else tables();
-  evalSet(trA, trB, trY, nTrain, 0);
-  evalSet(teA, teB, teY, nTest, 2);
+  evalSet(trA, trB, trX, trY, nTrain, 0);
+  evalSet(teA, teB, teX, teY, nTest, 2);
 }
 export function metric(i: i32): f64 { return i == 0 ? trainLoss : i == 1 ? trainAcc : i == 2 ? testLoss : testAcc; }
 

@@ -1,10 +1,11 @@
 // The paper's MLP: logits = act(E_a·W1[:d] + E_b·W1[d:] + b1)·W2 + b2, first layer through the
 // lookup tables T = E·W1 (p × 2H4), so a pair's pre-activation is two row lookups and an add.
 import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
-         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE } from "./layout";
+         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE,
+         EVAL_ROWS, evH, evLG, evInv } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { act4, hsum } from "./math";
-import { xentAndGrad, xentRow, argmax, NEG_BIG } from "./xent";
+import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
@@ -121,9 +122,7 @@ function mseAndGrad(gb2: usize): f64 {
   return total / <f64>nTrain;
 }
 
-/** Summed loss over n evaluated rows; correct argmax predictions are counted into `correct`. */
-export let correct = 0;
-export function resetCorrect(): void { correct = 0; }
+/** Summed loss over n evaluated rows; correct argmax predictions are tallied (xent.ts). */
 export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
   let total: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -135,11 +134,24 @@ export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
       for (let k = 0; k < p; k++) { const e = load<f32>(r + (<usize>k << 2)) - (k == y ? <f32>1.0 - c : -c); q += e * e; }
       total += <f64>q;
     } else total += <f64>xentRow(r, P4, y);
-    if (argmax(r, p) == y) correct++;
+    tally(r, p, y);
   }
   return total;
 }
 
+
+/** Summed loss of n pairs (or dense rows at px), in chunks of EVAL_ROWS rows (the tables T must be current). */
+export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): f64 {
+  let total: f64 = 0;
+  for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
+    const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
+    if (input == IN_DENSE) hiddenDense(px + ((<usize>i0 * <usize>D4) << 2), m, evH, 0, evInv);
+    else hidden(pa + o, pb + o, m, evH, 0, evInv);
+    logits(evH, m, evLG);
+    total += lossAndAccuracy(evLG, py + o, m);
+  }
+  return total;
+}
 
 /** One full-batch forward and backward pass at the current parameters; returns the train loss. */
 export function forwardBackward(): f64 {

@@ -67,7 +67,7 @@ export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f6
 
 /** The first index of the largest of the row's `classes` real logits. */
 // @ts-ignore: decorator
-@inline export function argmax(r: usize, classes: i32): i32 {
+@inline function argmax(r: usize, classes: i32): i32 {
   let best = 0, bv = load<f32>(r);
   for (let k = 1; k < classes; k++) {
     const v = load<f32>(r + (<usize>k << 2));
@@ -75,3 +75,9 @@ export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f6
   }
   return best;
 }
+
+/** Correct argmax predictions of the set being evaluated (every model's evaluation counts here). */
+export let correct = 0;
+export function resetCorrect(): void { correct = 0; }
+// @ts-ignore: decorator
+@inline export function tally(r: usize, classes: i32, y: i32): void { if (argmax(r, classes) == y) correct++; }
