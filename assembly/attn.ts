@@ -17,7 +17,7 @@
 import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addMat, pad4, EVAL_ROWS,
          G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { act4, hsum, ACT_GELU } from "./math";
+import { actSpan, hsum, ACT_GELU } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
@@ -180,14 +180,7 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
   const mp = lnOn ? m : r, fp = lnOn ? f : r2;
   if (lnOn) for (let i = 0; i < n; i++) lnRow(row(r, i, d), row(m, i, d), at(inv1, i), d);
   gemmNN(z, mp, theta + (<usize>oIn << 2), n, d, H4, d, H4, H4, false);
-  const total = n * H4;
-  let k = 0;
-  for (; k + 8 <= total; k += 8) { // two vectors per iteration: the activation is latency-bound
-    const o = <usize>k << 2, o2 = o + 16;
-    act4(v128.load(z + o), ACT_GELU, z + o, dz ? dz + o : 0);
-    act4(v128.load(z + o2), ACT_GELU, z + o2, dz ? dz + o2 : 0);
-  }
-  if (k < total) { const o = <usize>k << 2; act4(v128.load(z + o), ACT_GELU, z + o, dz ? dz + o : 0); }
+  actSpan(z, z, dz, n * H4, ACT_GELU);
   memory.copy(r2, r, (<usize>n * <usize>d) << 2);
   gemmNN(r2, z, theta + (<usize>oOut << 2), n, H4, d, H4, d, d, true);
   if (lnOn) for (let i = 0; i < n; i++) lnRow(row(r2, i, d), row(f, i, d), at(inv2, i), d);

@@ -8,7 +8,7 @@ import { forwardBackward, tables, mlpEvalSet, setModel, setLoss } from "./mlp";
 import { setupAttn, setAttnLayernorm, attnForwardBackward, attnPrepare, attnEvalSet } from "./attn";
 import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
-import { exp4, erf4, act4 } from "./math";
+import { exp4, erf4, act4, actSpan } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
@@ -79,6 +79,8 @@ export function testErf(out: usize, x: usize, n: i32): void {
 export function testAct(h: usize, dh: usize, z: usize, n: i32, act: i32): void {
   for (let i = 0; i < n; i += 4) { const o = <usize>i << 2; act4(v128.load(z + o), act, h + o, dh + o); }
 }
+/** actSpan (four vectors in lockstep) over n floats; h may equal z, dh = 0 skips the derivative. */
+export function testActSpan(h: usize, dh: usize, z: usize, n: i32, act: i32): void { actSpan(z, h, dh, n, act); }
 export function testSumSq(x: usize, n: i32): f64 { return sumSq(x, n); }
 export function testTables(): usize { tables(); return T; }
 

@@ -108,6 +108,84 @@ export const ACT_QUAD = 2;
   }
 }
 
+// Horner step a·x + c (c a constant-table index).
+// @ts-ignore: decorator
+@inline function hs(a: v128, x: v128, c: i32): v128 { return f32x4.add(f32x4.mul(a, x), kc(c)); }
+
+// GELU (and GELU′ at pd when pd != 0) of the four vectors at z, z + 16, z + 32, z + 48: exactly
+// act4's operations per lane, but the four vectors go through each step together. One vector at a
+// time is latency-bound (erf's and exp's Horner chains: ~70 cycles a vector); four independent
+// chains side by side let the core overlap them (~40). z may equal ph.
+// @ts-ignore: decorator
+@inline function gelu16(z: usize, ph: usize, pd: usize): void {
+  const z0 = v128.load(z), z1 = v128.load(z, 16), z2 = v128.load(z, 32), z3 = v128.load(z, 48);
+  // erf(z/√2), as erf4
+  const u0 = f32x4.mul(z0, kc(INV_SQRT2)), u1 = f32x4.mul(z1, kc(INV_SQRT2)), u2 = f32x4.mul(z2, kc(INV_SQRT2)), u3 = f32x4.mul(z3, kc(INV_SQRT2));
+  const c0 = f32x4.pmin(f32x4.pmax(u0, kc(NFOUR)), kc(FOUR)), c1 = f32x4.pmin(f32x4.pmax(u1, kc(NFOUR)), kc(FOUR));
+  const c2 = f32x4.pmin(f32x4.pmax(u2, kc(NFOUR)), kc(FOUR)), c3 = f32x4.pmin(f32x4.pmax(u3, kc(NFOUR)), kc(FOUR));
+  const q0 = f32x4.mul(c0, c0), q1 = f32x4.mul(c1, c1), q2 = f32x4.mul(c2, c2), q3 = f32x4.mul(c3, c3);
+  let a0 = kc(A6), a1 = a0, a2 = a0, a3 = a0, b0 = kc(B4), b1 = b0, b2 = b0, b3 = b0;
+  a0 = hs(a0, q0, A5); a1 = hs(a1, q1, A5); a2 = hs(a2, q2, A5); a3 = hs(a3, q3, A5);
+  b0 = hs(b0, q0, B3); b1 = hs(b1, q1, B3); b2 = hs(b2, q2, B3); b3 = hs(b3, q3, B3);
+  a0 = hs(a0, q0, A4); a1 = hs(a1, q1, A4); a2 = hs(a2, q2, A4); a3 = hs(a3, q3, A4);
+  b0 = hs(b0, q0, B2); b1 = hs(b1, q1, B2); b2 = hs(b2, q2, B2); b3 = hs(b3, q3, B2);
+  a0 = hs(a0, q0, A3); a1 = hs(a1, q1, A3); a2 = hs(a2, q2, A3); a3 = hs(a3, q3, A3);
+  b0 = hs(b0, q0, B1); b1 = hs(b1, q1, B1); b2 = hs(b2, q2, B1); b3 = hs(b3, q3, B1);
+  a0 = hs(a0, q0, A2); a1 = hs(a1, q1, A2); a2 = hs(a2, q2, A2); a3 = hs(a3, q3, A2);
+  b0 = hs(b0, q0, B0); b1 = hs(b1, q1, B0); b2 = hs(b2, q2, B0); b3 = hs(b3, q3, B0);
+  a0 = hs(a0, q0, A1); a1 = hs(a1, q1, A1); a2 = hs(a2, q2, A1); a3 = hs(a3, q3, A1);
+  a0 = hs(a0, q0, A0); a1 = hs(a1, q1, A0); a2 = hs(a2, q2, A0); a3 = hs(a3, q3, A0);
+  const e0 = f32x4.pmin(f32x4.div(f32x4.mul(c0, a0), b0), kc(ONE)), e1 = f32x4.pmin(f32x4.div(f32x4.mul(c1, a1), b1), kc(ONE));
+  const e2 = f32x4.pmin(f32x4.div(f32x4.mul(c2, a2), b2), kc(ONE)), e3 = f32x4.pmin(f32x4.div(f32x4.mul(c3, a3), b3), kc(ONE));
+  // Φ(z) and h = z·Φ(z)
+  const f0 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e0)), f1 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e1));
+  const f2 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e2)), f3 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e3));
+  v128.store(ph, f32x4.mul(z0, f0)); v128.store(ph, f32x4.mul(z1, f1), 16);
+  v128.store(ph, f32x4.mul(z2, f2), 32); v128.store(ph, f32x4.mul(z3, f3), 48);
+  if (!pd) return;
+  // φ(z) = exp(−z²/2)/√(2π), as exp4
+  const w0 = f32x4.mul(f32x4.mul(z0, z0), kc(NHALF)), w1 = f32x4.mul(f32x4.mul(z1, z1), kc(NHALF));
+  const w2 = f32x4.mul(f32x4.mul(z2, z2), kc(NHALF)), w3 = f32x4.mul(f32x4.mul(z3, z3), kc(NHALF));
+  const x0 = f32x4.pmin(f32x4.pmax(w0, kc(EXP_LO)), kc(EXP_HI)), x1 = f32x4.pmin(f32x4.pmax(w1, kc(EXP_LO)), kc(EXP_HI));
+  const x2 = f32x4.pmin(f32x4.pmax(w2, kc(EXP_LO)), kc(EXP_HI)), x3 = f32x4.pmin(f32x4.pmax(w3, kc(EXP_LO)), kc(EXP_HI));
+  const k0 = hs(x0, kc(LOG2E), MAGIC), k1 = hs(x1, kc(LOG2E), MAGIC), k2 = hs(x2, kc(LOG2E), MAGIC), k3 = hs(x3, kc(LOG2E), MAGIC);
+  const n0 = f32x4.sub(k0, kc(MAGIC)), n1 = f32x4.sub(k1, kc(MAGIC)), n2 = f32x4.sub(k2, kc(MAGIC)), n3 = f32x4.sub(k3, kc(MAGIC));
+  const r0 = f32x4.sub(f32x4.sub(x0, f32x4.mul(n0, kc(LN2_HI))), f32x4.mul(n0, kc(LN2_LO)));
+  const r1 = f32x4.sub(f32x4.sub(x1, f32x4.mul(n1, kc(LN2_HI))), f32x4.mul(n1, kc(LN2_LO)));
+  const r2 = f32x4.sub(f32x4.sub(x2, f32x4.mul(n2, kc(LN2_HI))), f32x4.mul(n2, kc(LN2_LO)));
+  const r3 = f32x4.sub(f32x4.sub(x3, f32x4.mul(n3, kc(LN2_HI))), f32x4.mul(n3, kc(LN2_LO)));
+  let y0 = kc(E0), y1 = y0, y2 = y0, y3 = y0;
+  y0 = hs(y0, r0, E1); y1 = hs(y1, r1, E1); y2 = hs(y2, r2, E1); y3 = hs(y3, r3, E1);
+  y0 = hs(y0, r0, E2); y1 = hs(y1, r1, E2); y2 = hs(y2, r2, E2); y3 = hs(y3, r3, E2);
+  y0 = hs(y0, r0, E3); y1 = hs(y1, r1, E3); y2 = hs(y2, r2, E3); y3 = hs(y3, r3, E3);
+  y0 = hs(y0, r0, E4); y1 = hs(y1, r1, E4); y2 = hs(y2, r2, E4); y3 = hs(y3, r3, E4);
+  y0 = hs(y0, r0, E5); y1 = hs(y1, r1, E5); y2 = hs(y2, r2, E5); y3 = hs(y3, r3, E5);
+  y0 = f32x4.add(f32x4.add(f32x4.mul(y0, f32x4.mul(r0, r0)), r0), kc(ONE));
+  y1 = f32x4.add(f32x4.add(f32x4.mul(y1, f32x4.mul(r1, r1)), r1), kc(ONE));
+  y2 = f32x4.add(f32x4.add(f32x4.mul(y2, f32x4.mul(r2, r2)), r2), kc(ONE));
+  y3 = f32x4.add(f32x4.add(f32x4.mul(y3, f32x4.mul(r3, r3)), r3), kc(ONE));
+  const bias = v128.load(KI);
+  const s0 = i32x4.shl(i32x4.add(k0, bias), 23), s1 = i32x4.shl(i32x4.add(k1, bias), 23);
+  const s2 = i32x4.shl(i32x4.add(k2, bias), 23), s3 = i32x4.shl(i32x4.add(k3, bias), 23);
+  const p0 = f32x4.mul(v128.and(f32x4.mul(y0, s0), f32x4.gt(w0, kc(EXP_LO))), kc(INV_SQRT2PI));
+  const p1 = f32x4.mul(v128.and(f32x4.mul(y1, s1), f32x4.gt(w1, kc(EXP_LO))), kc(INV_SQRT2PI));
+  const p2 = f32x4.mul(v128.and(f32x4.mul(y2, s2), f32x4.gt(w2, kc(EXP_LO))), kc(INV_SQRT2PI));
+  const p3 = f32x4.mul(v128.and(f32x4.mul(y3, s3), f32x4.gt(w3, kc(EXP_LO))), kc(INV_SQRT2PI));
+  // GELU′ = Φ(z) + z·φ(z)
+  v128.store(pd, f32x4.add(f0, f32x4.mul(z0, p0))); v128.store(pd, f32x4.add(f1, f32x4.mul(z1, p1)), 16);
+  v128.store(pd, f32x4.add(f2, f32x4.mul(z2, p2)), 32); v128.store(pd, f32x4.add(f3, f32x4.mul(z3, p3)), 48);
+}
+
+/** h = act(z) over n floats (n % 4 == 0; h may equal z), act′(z) at d when d != 0. */
+export function actSpan(z: usize, h: usize, d: usize, n: i32, act: i32): void {
+  let k = 0;
+  if (act == ACT_GELU) {
+    if (d) for (; k + 16 <= n; k += 16) { const o = <usize>k << 2; gelu16(z + o, h + o, d + o); }
+    else for (; k + 16 <= n; k += 16) { const o = <usize>k << 2; gelu16(z + o, h + o, 0); }
+  }
+  for (; k < n; k += 4) { const o = <usize>k << 2; act4(v128.load(z + o), act, h + o, d ? d + o : 0); }
+}
+
 // Horizontal reductions.
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {

@@ -4,7 +4,7 @@ import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
          T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE,
          EVAL_ROWS, evH, evLG, evInv } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { act4, hsum } from "./math";
+import { actSpan, hsum } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
@@ -53,20 +53,12 @@ export function hidden(pa: usize, pb: usize, n: i32, hOut: usize, dOut: usize, i
   const w = 2 * H4;
   for (let i = 0; i < n; i++) {
     const ta = row(T, ld32(pa, i), w), tb = row(T, ld32(pb, i), w) + (<usize>H4 << 2);
-    const ho = row(hOut, i, H4), dO = dOut ? row(dOut, i, H4) : 0;
-    let k = 0;
-    for (; k + 8 <= H4; k += 8) { // two vectors per iteration: the activation is latency-bound
-      const o = <usize>k << 2, o2 = o + 16;
-      const z0 = f32x4.add(f32x4.add(v128.load(ta + o), v128.load(tb + o)), v128.load(b1 + o));
-      const z1 = f32x4.add(f32x4.add(v128.load(ta + o2), v128.load(tb + o2)), v128.load(b1 + o2));
-      act4(z0, act, ho + o, dO ? dO + o : 0);
-      act4(z1, act, ho + o2, dO ? dO + o2 : 0);
-    }
-    if (k < H4) {
+    const ho = row(hOut, i, H4);
+    for (let k = 0; k < H4; k += 4) { // z, then the activation in place (the row stays in L1)
       const o = <usize>k << 2;
-      const z = f32x4.add(f32x4.add(v128.load(ta + o), v128.load(tb + o)), v128.load(b1 + o));
-      act4(z, act, ho + o, dO ? dO + o : 0);
+      v128.store(ho + o, f32x4.add(f32x4.add(v128.load(ta + o), v128.load(tb + o)), v128.load(b1 + o)));
     }
+    actSpan(ho, ho, dOut ? row(dOut, i, H4) : 0, H4, act);
     if (layernorm) lnRow(ho, inv + (<usize>i << 2));
   }
 }
@@ -75,11 +67,12 @@ export function hidden(pa: usize, pb: usize, n: i32, hOut: usize, dOut: usize, i
 export function hiddenDense(x: usize, n: i32, hOut: usize, dOut: usize, inv: usize): void {
   gemmNN(hOut, x, W1, n, D4, H4, D4, H4, H4, false);
   for (let i = 0; i < n; i++) {
-    const ho = row(hOut, i, H4), dO = dOut ? row(dOut, i, H4) : 0;
+    const ho = row(hOut, i, H4);
     for (let k = 0; k < H4; k += 4) {
       const o = <usize>k << 2;
-      act4(f32x4.add(v128.load(ho + o), v128.load(b1 + o)), act, ho + o, dO ? dO + o : 0);
+      v128.store(ho + o, f32x4.add(v128.load(ho + o), v128.load(b1 + o)));
     }
+    actSpan(ho, ho, dOut ? row(dOut, i, H4) : 0, H4, act);
     if (layernorm) lnRow(ho, inv + (<usize>i << 2));
   }
 }

@@ -45,6 +45,7 @@ export interface Abi {
   testExp(out: number, x: number, n: number): void;
   testErf(out: number, x: number, n: number): void;
   testAct(h: number, dh: number, z: number, n: number, act: number): void;
+  testActSpan(h: number, dh: number, z: number, n: number, act: number): void;
   testSumSq(x: number, n: number): number;
   testTables(): number;
   peak(iters: number, x: number): number;

@@ -102,6 +102,25 @@ test("ReLU and x² activations and their derivatives are exact", () => {
   });
 });
 
+test("activation spans (four vectors in lockstep) equal act4 one vector at a time, bit for bit", () => {
+  const rng = new Rng(3, 5);
+  for (const n of [4, 12, 16, 28, 64, 260]) {
+    const xs = Array.from({ length: n }, (_, i) => (i % 7 == 0 ? [0, -0, 40, -40, 1e-30, NaN, 9][i % 6] : rng.normal() * 3));
+    for (const act of [0, 1, 2]) {
+      const s = scratch(5 * n), v = () => new Uint32Array(s.view().buffer, s.ptr, 5 * n);
+      const z = s.ptr, h = z + 4 * n, d = h + 4 * n, h2 = d + 4 * n, d2 = h2 + 4 * n;
+      s.view().set(xs);
+      abi().testAct(h, d, z, n, act);
+      abi().testActSpan(h2, d2, z, n, act);
+      const u = v();
+      assert.deepEqual(u.slice(3 * n, 4 * n), u.slice(n, 2 * n), `h, act ${act}, n ${n}`);
+      assert.deepEqual(u.slice(4 * n, 5 * n), u.slice(2 * n, 3 * n), `act', act ${act}, n ${n}`);
+      abi().testActSpan(z, 0, z, n, act); // in place, no derivative
+      assert.deepEqual(v().slice(0, n), u.slice(n, 2 * n), `in place, act ${act}, n ${n}`);
+    }
+  }
+});
+
 test("sum of squares accumulates in float64", () => {
   const xs = new Rng(3, 3).normals(4096, 2);
   const { ptr, view } = scratch(xs.length);
