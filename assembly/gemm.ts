@@ -39,7 +39,7 @@ export function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
         let pa0 = a0, pa1 = a1, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
         for (let k = k0; k < k1; k++) {
           const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
-          const x0 = f32x4.splat(load<f32>(pa0)), x1 = f32x4.splat(load<f32>(pa1));
+          const x0 = v128.load32_splat(pa0), x1 = v128.load32_splat(pa1);
           c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
           c02 = madd(c02, x0, b2); c03 = madd(c03, x0, b3);
           c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
@@ -80,8 +80,8 @@ export function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
   const sa = <usize>sai << 2;
   let pa = a + ((<usize>i * <usize>sai) << 2) + <usize>k0 * sk, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
   for (let k = k0; k < k1; k++) {
-    const x0 = f32x4.splat(load<f32>(pa)), x1 = f32x4.splat(load<f32>(pa + sa));
-    const x2 = f32x4.splat(load<f32>(pa + 2 * sa)), x3 = f32x4.splat(load<f32>(pa + 3 * sa));
+    const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa + sa);
+    const x2 = v128.load32_splat(pa + 2 * sa), x3 = v128.load32_splat(pa + 3 * sa);
     const b0 = v128.load(pb);
     r00 = madd(r00, x0, b0); r10 = madd(r10, x1, b0);
     r20 = madd(r20, x2, b0); r30 = madd(r30, x3, b0);
@@ -111,7 +111,7 @@ function row1(c: usize, a: usize, b: usize, i: i32, j0: i32, j1: i32, k0: i32, k
     let r0 = acc ? v128.load(c0) : f32x4.splat(0);
     let pa0 = a0, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
     for (let k = k0; k < k1; k++) {
-      r0 = madd(r0, f32x4.splat(load<f32>(pa0)), v128.load(pb));
+      r0 = madd(r0, v128.load32_splat(pa0), v128.load(pb));
       pa0 += sk; pb += sb;
     }
     v128.store(c0, r0);
@@ -130,9 +130,25 @@ function row1(c: usize, a: usize, b: usize, i: i32, j0: i32, j1: i32, k0: i32, k
   gemm(c, a, b, M, R, N, 1, lda, ldb, ldc, acc);
 }
 
-/** B[N×M] = Aᵀ for A[M×N] (both dense). */
+/** B[N×M] = Aᵀ for A[M×N] (both dense): 4 × 4 blocks through shuffles when M and N are multiples of 4. */
 export function transpose(b: usize, a: usize, M: i32, N: i32): void {
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) store<f32>(b + ((<usize>j * <usize>M + <usize>i) << 2), load<f32>(a + ((<usize>i * <usize>N + <usize>j) << 2)));
+  if ((M | N) & 3) {
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) store<f32>(b + ((<usize>j * <usize>M + <usize>i) << 2), load<f32>(a + ((<usize>i * <usize>N + <usize>j) << 2)));
+    }
+    return;
+  }
+  const sa = <usize>N << 2, sb = <usize>M << 2;
+  for (let i = 0; i < M; i += 4) {
+    for (let j = 0; j < N; j += 4) {
+      const pa = a + ((<usize>i * <usize>N + <usize>j) << 2), pb = b + ((<usize>j * <usize>M + <usize>i) << 2);
+      const r0 = v128.load(pa), r1 = v128.load(pa + sa), r2 = v128.load(pa + 2 * sa), r3 = v128.load(pa + 3 * sa);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(pb, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(pb + sb, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(pb + 2 * sb, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(pb + 3 * sb, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
   }
 }
