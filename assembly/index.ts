@@ -10,6 +10,7 @@ import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
 import { exp4, erf4, act4, actSpan } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
+import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
 
@@ -35,11 +36,15 @@ export function ptr(which: i32): usize {
 /** Train up to k steps; stops early (before updating) when the loss is not finite. Returns steps done. */
 export function advance(k: i32): i32 {
   for (let s = 0; s < k; s++) {
+    mark(P_START);
     const loss = model == MODEL_ATTN ? attnForwardBackward() : forwardBackward();
+    mark(P_MODEL);
     lastLoss = loss;
     if (!isFinite(loss)) return s;
     optimStep(++t);
+    mark(P_OPTIM);
     if (arm == ARM_SPHERE || (arm == ARM_CLAMP && t >= tInt) || (arm == ARM_RESCALE && t == tInt)) clampNorm(target);
+    mark(P_CLAMP);
   }
   return k;
 }

@@ -7,6 +7,7 @@ import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
+import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_DW1, P_DE } from "./profile";
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
 export let layernorm = false;
@@ -152,15 +153,17 @@ export function forwardBackward(): f64 {
   const gE = grad, gW1 = gE + (<usize>nE << 2), gW2 = gW1 + (<usize>nW1 << 2);
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
   // forward
-  tables();
+  tables(); mark(P_TABLES);
   if (input == IN_DENSE) hiddenDense(trX, n, Hh, Dact, lnInv);
   else hidden(trA, trB, n, Hh, Dact, lnInv);
-  logits(Hh, n, LG);
+  mark(P_HIDDEN);
+  logits(Hh, n, LG); mark(P_LOGITS);
   const loss = lossKind == LOSS_MSE ? mseAndGrad(gb2) : lossAndGrad(gb2);
+  mark(P_LOSS);
   // backward: output layer
-  gemmTN(gW2, Hh, LG, n, H4, P4, H4, P4, P4, false);
+  gemmTN(gW2, Hh, LG, n, H4, P4, H4, P4, P4, false); mark(P_DW2);
   transpose(W2T, W2, H4, P4);
-  gemmNN(DH, LG, W2T, n, P4, H4, P4, H4, H4, false);
+  gemmNN(DH, LG, W2T, n, P4, H4, P4, H4, H4, false); mark(P_DH);
   // one pass over the rows: through LayerNorm and the activation (DH becomes dz), db1 += dz, and dz
   // scattered into the table gradients dT[a, :H] and dT[b, H:] (rows ascending, as a column sum would)
   const w = 2 * H4, dense = input == IN_DENSE;
@@ -187,11 +190,13 @@ export function forwardBackward(): f64 {
       v128.store(tb + o, f32x4.add(v128.load(tb + o), dz));
     }
   }
+  mark(P_BACK_ACT);
   if (dense) gemmTN(gW1, trX, DH, n, D4, H4, D4, H4, H4, false);
   else if (input == IN_TABLE) { // IN_ONEHOT: dT is gW1 already
-    gemmTN(gW1, E, dT, p, D4, w, D4, w, w, false);
+    gemmTN(gW1, E, dT, p, D4, w, D4, w, w, false); mark(P_DW1);
     transpose(W1T, W1, D4, w);
     gemmNN(gE, dT, W1T, p, w, D4, w, D4, D4, false);
   }
+  mark(P_DE);
   return loss;
 }
