@@ -5,10 +5,13 @@ import { exp4, hsum, hmax } from "./math";
 
 export const NEG_BIG: f32 = -1e30; // logit of a padded class
 
+// The row's largest logit. pmax is one instruction where V8 expands f32x4.max into a NaN-safe
+// sequence that made this loop a long latency chain; a maximum is exact in any order, and a row
+// holding a NaN ends up all NaN either way (its sum of exps is NaN).
 // @ts-ignore: decorator
 @inline function rowMax(r: usize, w: i32): f32 {
   let m = v128.load(r);
-  for (let k = 4; k < w; k += 4) m = f32x4.max(m, v128.load(r + (<usize>k << 2)));
+  for (let k = 4; k < w; k += 4) m = f32x4.pmax(m, v128.load(r + (<usize>k << 2)));
   return hmax(m);
 }
 // Σ exp(x − max); with keep, exp(x − max) overwrites the row.
