@@ -33,9 +33,11 @@ export function setWdSchedule(kind: i32, s0: i32, s1: i32): void { wdKind = kind
 // Flush to zero below float32's smallest normal (2⁻¹²⁶), as a CPU in FTZ mode would: once weights
 // collapse (an underfitting weight decay drives E and W1 to ~1e-40) subnormal arithmetic makes every
 // GEMM several times slower; in any other regime nothing is that small and results are unchanged.
-const FLT_MIN: f32 = 1.17549435e-38;
+const FLT_MIN: f32 = 1.17549435e-38, EXP_BITS = 0x7F800000;
 // @ts-ignore: decorator
-@inline function ftz4(x: v128, tiny: v128): v128 { return v128.andnot(x, f32x4.lt(f32x4.abs(x), tiny)); }
+// |x| < 2⁻¹²⁶ exactly when x's exponent bits are all zero (zeros and subnormals): three integer-unit
+// instructions (V8 builds f32x4.abs's mask anew each time); expMask = i32x4.splat(EXP_BITS).
+@inline function ftz4(x: v128, expMask: v128): v128 { return v128.andnot(x, i32x4.eq(v128.and(x, expMask), i32x4.splat(0))); }
 // @ts-ignore: decorator
 @inline function ftz(x: f32): f32 { return abs<f32>(x) < FLT_MIN ? 0 : x; }
 
@@ -51,12 +53,12 @@ export function optimStep(t: i32): void {
     }
   }
   if (optim == OPT_SGD) {
-    const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr), tiny = f32x4.splat(FLT_MIN);
+    const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr), expMask = i32x4.splat(EXP_BITS);
     for (let i = 0; i < nTrained; i += 4) {
       const o = <usize>i << 2;
-      const b = ftz4(f32x4.add(f32x4.mul(vmu, v128.load(mom1 + o)), v128.load(grad + o)), tiny);
+      const b = ftz4(f32x4.add(f32x4.mul(vmu, v128.load(mom1 + o)), v128.load(grad + o)), expMask);
       v128.store(mom1 + o, b);
-      v128.store(theta + o, ftz4(f32x4.sub(v128.load(theta + o), f32x4.mul(vlr, b)), tiny));
+      v128.store(theta + o, ftz4(f32x4.sub(v128.load(theta + o), f32x4.mul(vlr, b)), expMask));
     }
     return;
   }
@@ -80,19 +82,19 @@ function adamRange(lo: i32, hi: i32, t: i32, wd: f32): void {
   const vb1 = f32x4.splat(beta1), vc1 = f32x4.splat(1.0 - beta1);
   const vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(1.0 - beta2);
   const vbc1 = f32x4.splat(bc1), vbc2 = f32x4.splat(bc2), veps = f32x4.splat(eps), vnlr = f32x4.splat(-lr);
-  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0), tiny = f32x4.splat(FLT_MIN);
+  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0), expMask = i32x4.splat(EXP_BITS);
   for (let i = lo; i < hi; i += 4) {
     const o = <usize>i << 2;
     const g = v128.load(grad + o);
     let th = v128.load(theta + o);
     if (i < nDecay) th = f32x4.mul(th, decay);
-    const m = ftz4(f32x4.add(f32x4.mul(vb1, v128.load(mom1 + o)), f32x4.mul(vc1, g)), tiny);
-    const v = ftz4(f32x4.add(f32x4.mul(vb2, v128.load(mom2 + o)), f32x4.mul(vc2, f32x4.mul(g, g))), tiny);
+    const m = ftz4(f32x4.add(f32x4.mul(vb1, v128.load(mom1 + o)), f32x4.mul(vc1, g)), expMask);
+    const v = ftz4(f32x4.add(f32x4.mul(vb2, v128.load(mom2 + o)), f32x4.mul(vc2, f32x4.mul(g, g))), expMask);
     v128.store(mom1 + o, m);
     v128.store(mom2 + o, v);
     const den = f32x4.add(f32x4.sqrt(f32x4.div(v, vbc2)), veps);
     th = f32x4.add(th, f32x4.mul(vnlr, f32x4.div(f32x4.div(m, vbc1), den)));
-    v128.store(theta + o, ftz4(th, tiny));
+    v128.store(theta + o, ftz4(th, expMask));
   }
 }
 
