@@ -33,10 +33,12 @@ export function setWdSchedule(kind: i32, s0: i32, s1: i32): void { wdKind = kind
 // Flush to zero below float32's smallest normal (2⁻¹²⁶), as a CPU in FTZ mode would: once weights
 // collapse (an underfitting weight decay drives E and W1 to ~1e-40) subnormal arithmetic makes every
 // GEMM several times slower; in any other regime nothing is that small and results are unchanged.
-const FLT_MIN: f32 = 1.17549435e-38, EXP_BITS = 0x7F800000;
+const FLT_MIN: f32 = 1.17549435e-38;
+// the exponent mask, read from memory: a v128 literal would be rebuilt by V8 at every use in the loop
+const EXP_BITS: usize = memory.data<i32>([0x7F800000, 0x7F800000, 0x7F800000, 0x7F800000]);
 // @ts-ignore: decorator
 // |x| < 2⁻¹²⁶ exactly when x's exponent bits are all zero (zeros and subnormals): three integer-unit
-// instructions (V8 builds f32x4.abs's mask anew each time); expMask = i32x4.splat(EXP_BITS).
+// instructions (V8 builds f32x4.abs's mask anew each time); expMask = v128.load(EXP_BITS).
 @inline function ftz4(x: v128, expMask: v128): v128 { return v128.andnot(x, i32x4.eq(v128.and(x, expMask), i32x4.splat(0))); }
 // @ts-ignore: decorator
 @inline function ftz(x: f32): f32 { return abs<f32>(x) < FLT_MIN ? 0 : x; }
@@ -53,7 +55,7 @@ export function optimStep(t: i32): void {
     }
   }
   if (optim == OPT_SGD) {
-    const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr), expMask = i32x4.splat(EXP_BITS);
+    const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr), expMask = v128.load(EXP_BITS);
     for (let i = 0; i < nTrained; i += 4) {
       const o = <usize>i << 2;
       const b = ftz4(f32x4.add(f32x4.mul(vmu, v128.load(mom1 + o)), v128.load(grad + o)), expMask);
@@ -82,7 +84,7 @@ function adamRange(lo: i32, hi: i32, t: i32, wd: f32): void {
   const vb1 = f32x4.splat(beta1), vc1 = f32x4.splat(1.0 - beta1);
   const vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(1.0 - beta2);
   const vbc1 = f32x4.splat(bc1), vbc2 = f32x4.splat(bc2), veps = f32x4.splat(eps), vnlr = f32x4.splat(-lr);
-  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0), expMask = i32x4.splat(EXP_BITS);
+  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0), expMask = v128.load(EXP_BITS);
   for (let i = lo; i < hi; i += 4) {
     const o = <usize>i << 2;
     const g = v128.load(grad + o);
