@@ -102,13 +102,29 @@ export function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
   if (V > 2) { v128.store(c0, r02, 32); v128.store(c1, r12, 32); v128.store(c2, r22, 32); v128.store(c3, r32, 32); }
 }
 
-// One row i, columns [j0, j1) one vector at a time (what the blocked kernels leave over).
+// One row i, columns [j0, j1) (what the blocked kernels leave over: an odd M's last row, and the
+// last rows of the N mod 16 columns): four vectors at a time, so four accumulator chains are in
+// flight instead of one, then one vector at a time.
 function row1(c: usize, a: usize, b: usize, i: i32, j0: i32, j1: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
               ldb: i32, ldc: i32, acc: bool): void {
-  const a0 = a + ((<usize>i * <usize>sai) << 2) + <usize>k0 * sk;
-  for (let j = j0; j < j1; j += 4) {
+  const a0 = a + ((<usize>i * <usize>sai) << 2) + <usize>k0 * sk, z = f32x4.splat(0);
+  let j = j0;
+  for (; j + 16 <= j1; j += 16) {
     const c0 = cp(c, i, ldc, j);
-    let r0 = acc ? v128.load(c0) : f32x4.splat(0);
+    let r0 = z, r1 = z, r2 = z, r3 = z;
+    if (acc) { r0 = v128.load(c0); r1 = v128.load(c0, 16); r2 = v128.load(c0, 32); r3 = v128.load(c0, 48); }
+    let pa0 = a0, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
+    for (let k = k0; k < k1; k++) {
+      const x = v128.load32_splat(pa0);
+      r0 = madd(r0, x, v128.load(pb)); r1 = madd(r1, x, v128.load(pb, 16));
+      r2 = madd(r2, x, v128.load(pb, 32)); r3 = madd(r3, x, v128.load(pb, 48));
+      pa0 += sk; pb += sb;
+    }
+    v128.store(c0, r0); v128.store(c0, r1, 16); v128.store(c0, r2, 32); v128.store(c0, r3, 48);
+  }
+  for (; j < j1; j += 4) {
+    const c0 = cp(c, i, ldc, j);
+    let r0 = acc ? v128.load(c0) : z;
     let pa0 = a0, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
     for (let k = k0; k < k1; k++) {
       r0 = madd(r0, v128.load32_splat(pa0), v128.load(pb));
