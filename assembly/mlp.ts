@@ -11,10 +11,10 @@ import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
 export let layernorm = false;
-export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; }
+export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; fwdReady = false; }
 export const LOSS_CE = 0, LOSS_MSE = 1;
 export let lossKind = LOSS_CE;
-export function setLoss(kind: i32): void { lossKind = kind; }
+export function setLoss(kind: i32): void { lossKind = kind; fwdReady = false; }
 
 
 // @ts-ignore: decorator
@@ -147,17 +147,41 @@ export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): 
   return total;
 }
 
+// The train set's forward pass (T, Hh, act′, LG's raw logits) as evaluate() leaves it, for the next
+// training step to start from: same θ, same operations, same bits, so the train half of an
+// evaluation costs nothing extra. Forgotten on anything that could change its inputs (a new run,
+// another activation or loss, any host access to memory through ptr()).
+let fwdReady = false;
+export function forgetForward(): void { fwdReady = false; }
+
+function forward(): void {
+  tables(); mark(P_TABLES);
+  if (input == IN_DENSE) hiddenDense(trX, nTrain, Hh, Dact, lnInv);
+  else hidden(trA, trB, nTrain, Hh, Dact, lnInv);
+  mark(P_HIDDEN);
+  logits(Hh, nTrain, LG); mark(P_LOGITS);
+}
+
+/** evaluate()'s train half: the training forward pass, kept for the next step; summed loss, with the
+ *  correct predictions tallied, in chunks of EVAL_ROWS rows as mlpEvalSet sums them. */
+export function mlpEvalTrain(): f64 {
+  forward();
+  fwdReady = true;
+  let total: f64 = 0;
+  for (let i0 = 0; i0 < nTrain; i0 += EVAL_ROWS) {
+    const m = min(EVAL_ROWS, nTrain - i0);
+    total += lossAndAccuracy(LG + ((<usize>i0 * <usize>P4) << 2), trY + (<usize>i0 << 2), m);
+  }
+  return total;
+}
+
 /** One full-batch forward and backward pass at the current parameters; returns the train loss. */
 export function forwardBackward(): f64 {
   const n = nTrain;
   const gE = grad, gW1 = gE + (<usize>nE << 2), gW2 = gW1 + (<usize>nW1 << 2);
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
-  // forward
-  tables(); mark(P_TABLES);
-  if (input == IN_DENSE) hiddenDense(trX, n, Hh, Dact, lnInv);
-  else hidden(trA, trB, n, Hh, Dact, lnInv);
-  mark(P_HIDDEN);
-  logits(Hh, n, LG); mark(P_LOGITS);
+  if (!fwdReady) forward();
+  fwdReady = false;
   const loss = lossKind == LOSS_MSE ? mseAndGrad(gb2) : lossAndGrad(gb2);
   mark(P_LOSS);
   // backward: output layer

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
-import { cli, tmp } from "./helpers.js";
+import { cli, tmp, abi } from "./helpers.js";
+import { parseRunConfig } from "../src/options.js";
+import { prepare } from "../src/run.js";
 
 const ARGS = ["--p", "13", "--d", "8", "--H", "12", "--max-steps", "300", "--seeds", "2", "--save-params", "0,300"];
 
@@ -45,3 +47,27 @@ for (const extra of [
     for (const f of ["curves.arrow", "params.arrow"]) assert.deepEqual(readFileSync(join(a, f)), readFileSync(join(b, f)), f);
   });
 }
+
+test("evaluate() keeps the train forward pass for the next step: trajectories equal those without evaluations, and a host write in between is seen", () => {
+  const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+  const small = { p: 11, d: 8, H: 12, frac: 0.5 };
+  for (const raw of [small, { ...small, layernorm: true, act: "relu" }, { task: "parity", n: 10, m: 200, "m-test": 100, H: 12 },
+                     { model: "tian", p: 11, H: 12, loss: "mse" }]) {
+    const c = parseRunConfig(raw);
+    const { net } = prepare(abi(), c);
+    abi().advance(7); abi().evaluate(); const m0 = abi().metric(0); abi().advance(5); abi().evaluate(); abi().advance(3);
+    const withEval = net.params();
+    prepare(abi(), c);
+    abi().advance(7); assert.equal(abi().gradient(), m0, `${JSON.stringify(raw)}: the evaluated train loss is the training step's loss`);
+    const g = prepare(abi(), c).net;
+    abi().advance(15);
+    for (const [k, x] of Object.entries(g.params())) assert.deepEqual(bits(withEval[k]), bits(x), `${JSON.stringify(raw)}: ${k}`);
+    // evaluate, then the host changes θ: the next step must start from the new θ
+    const halve = (net: typeof g) => { const w = net.params(); for (const x of Object.values(w)) x.forEach((v, i) => (x[i] = v * 0.5)); net.setParams(w); };
+    abi().evaluate(); halve(g); abi().advance(1);
+    const after = g.params();
+    const h = prepare(abi(), c).net;
+    abi().advance(15); halve(h); abi().advance(1);
+    for (const [k, x] of Object.entries(h.params())) assert.deepEqual(bits(after[k]), bits(x), `${JSON.stringify(raw)} after a host write: ${k}`);
+  }
+});
