@@ -29,7 +29,7 @@ export let lnOn = false;
 // | Win (d × H4) | Wout (H4 × d) | U (d × VP). Matrices are x·W (rows = inputs). d % (4·heads) == 0.
 export let oE = 0, oP = 0, oQ = 0, oK = 0, oV = 0, oO = 0, oIn = 0, oOut = 0, oU = 0, nAll = 0;
 
-export function setAttnLayernorm(on: bool): void { lnOn = on; }
+export function setAttnLayernorm(on: bool): void { lnOn = on; fwdReady = false; }
 
 
 let NT = 0;                 // table rows: 2p + 1
@@ -192,11 +192,34 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
 }
 
 /** Mean cross-entropy over the train set; writes dLoss/dθ into grad (padding stays 0). */
+// The train set's forward pass as evaluate() leaves it, for the next step to start from (as in
+// mlp.ts: same θ, same bits; forgotten on a new run, LayerNorm switched, or host access via ptr()).
+let fwdReady = false;
+export function attnForget(): void { fwdReady = false; }
+function forward(): void {
+  tables();
+  attend(trA, trB, aNTrain, bW, bR);
+  dense(aNTrain, bR, bM, bZ, bD, bR2, bF, bLG, bInv1, bInv2);
+}
+
+/** evaluate()'s train half: the training forward pass, kept for the next step; summed cross-entropy
+ *  (rows ascending, as attnEvalSet sums them), correct predictions tallied. */
+export function attnEvalTrain(): f64 {
+  forward();
+  fwdReady = true;
+  let total: f64 = 0;
+  for (let i = 0; i < aNTrain; i++) {
+    const r = row(bLG, i, VP), y = ld32(trY, i);
+    total += <f64>xentRow(r, VP, y);
+    tally(r, V, y);
+  }
+  return total;
+}
+
 export function attnForwardBackward(): f64 {
   const n = aNTrain, d = ad, p = aP, H4 = aH4, hd = heads * d, ws = heads * 4;
-  tables();
-  attend(trA, trB, n, bW, bR);
-  dense(n, bR, bM, bZ, bD, bR2, bF, bLG, bInv1, bInv2);
+  if (!fwdReady) forward();
+  fwdReady = false;
   const loss = xentAndGrad(bLG, trY, n, VP, 0);
   const gE = grad + (<usize>oE << 2), gP = grad + (<usize>oP << 2), gQ = grad + (<usize>oQ << 2), gK = grad + (<usize>oK << 2);
   const gV = grad + (<usize>oV << 2), gO = grad + (<usize>oO << 2), gIn = grad + (<usize>oIn << 2), gOut = grad + (<usize>oOut << 2);
@@ -318,9 +341,6 @@ export function attnForwardBackward(): f64 {
   memory.copy(gP2, row(tdX, t2, d), <usize>d << 2);
   return loss;
 }
-
-/** Token-only quantities needed before evaluation (the per-token tables). */
-export function attnPrepare(): void { tables(); }
 
 /** Summed cross-entropy of n pairs; correct argmax predictions are tallied (xent.ts). */
 export function attnEvalSet(pa: usize, pb: usize, py: usize, n: i32): f64 {

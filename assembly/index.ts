@@ -5,7 +5,7 @@
 import { setup as setupLayout, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
          T, model, MODEL_ATTN } from "./layout";
 import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, forgetForward, setModel, setLoss } from "./mlp";
-import { setupAttn as setupAttnLayout, setAttnLayernorm, attnForwardBackward, attnPrepare, attnEvalSet } from "./attn";
+import { setupAttn as setupAttnLayout, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain, attnForget } from "./attn";
 import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
 import { exp4, erf4, act4, actSpan } from "./math";
@@ -20,16 +20,18 @@ let t = 0;            // optimizer steps taken
 let lastLoss: f64 = 0;
 
 /** A new run of the MLP family (see layout.ts). */
-export function setup(p: i32, d: i32, H: i32, nTrain: i32, nTest: i32, input: i32): void { forgetForward(); setupLayout(p, d, H, nTrain, nTest, input); }
+export function setup(p: i32, d: i32, H: i32, nTrain: i32, nTest: i32, input: i32): void { forget(); setupLayout(p, d, H, nTrain, nTest, input); }
 /** A new run of the attention model (see attn.ts). */
-export function setupAttn(p: i32, d: i32, H: i32, heads: i32, nTrain: i32, nTest: i32): void { forgetForward(); setupAttnLayout(p, d, H, heads, nTrain, nTest); }
+export function setupAttn(p: i32, d: i32, H: i32, heads: i32, nTrain: i32, nTest: i32): void { forget(); setupAttnLayout(p, d, H, heads, nTrain, nTest); }
+// the forward passes evaluate() keeps (mlp.ts, attn.ts) are dropped
+function forget(): void { forgetForward(); attnForget(); }
 
 export function setArm(arm_: i32, tInt_: i32, target_: f64): void { arm = arm_; tInt = tInt_; target = target_; t = 0; }
 
 /** Buffer addresses for the host: 0 θ, 1 train a, 2 train b, 3 train y, 4 test a, 5 test b, 6 test y,
  *  7 grad, 8 m, 9 v, 10 train X, 11 test X (dense inputs). */
 export function ptr(which: i32): usize {
-  forgetForward(); // the host may write what the kept forward pass was computed from
+  forget(); // the host may write what a kept forward pass was computed from
   switch (which) {
     case 0: return theta; case 1: return trA; case 2: return trB; case 3: return trY;
     case 4: return teA; case 5: return teB; case 6: return teY;
@@ -71,13 +73,10 @@ function evalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32, out: i32): 
 let trainLoss: f64 = 0, trainAcc: f64 = 0, testLoss: f64 = 0, testAcc: f64 = 0;
 /** Train loss, train accuracy, test loss, test accuracy at the current parameters → metric(0..3). */
 export function evaluate(): void {
-  if (model == MODEL_ATTN) {
-    attnPrepare();
-    evalSet(trA, trB, trX, trY, nTrain, 0);
-  } else { // the train set through the training forward pass, kept for the next step (mlp.ts)
-    resetCorrect();
-    trainLoss = mlpEvalTrain() / <f64>nTrain; trainAcc = <f64>correct / <f64>nTrain;
-  }
+  // the train set through the training forward pass, kept for the next step (mlp.ts, attn.ts)
+  resetCorrect();
+  trainLoss = (model == MODEL_ATTN ? attnEvalTrain() : mlpEvalTrain()) / <f64>nTrain;
+  trainAcc = <f64>correct / <f64>nTrain;
   evalSet(teA, teB, teX, teY, nTest, 2);
 }
 export function metric(i: i32): f64 { return i == 0 ? trainLoss : i == 1 ? trainAcc : i == 2 ? testLoss : testAcc; }

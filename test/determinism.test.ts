@@ -48,11 +48,12 @@ for (const extra of [
   });
 }
 
-test("evaluate() keeps the train forward pass for the next step: trajectories equal those without evaluations, and a host write in between is seen", () => {
+test("evaluate() keeps the train forward pass for the next step (MLP family and attention): trajectories equal those without evaluations, and a host write in between is seen", () => {
   const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
   const small = { p: 11, d: 8, H: 12, frac: 0.5 };
   for (const raw of [small, { ...small, layernorm: true, act: "relu" }, { task: "parity", n: 10, m: 200, "m-test": 100, H: 12 },
-                     { model: "tian", p: 11, H: 12, loss: "mse" }]) {
+                     { model: "tian", p: 11, H: 12, loss: "mse" }, { model: "attn", p: 11, d: 16, H: 24, frac: 0.6 },
+                     { model: "attn", p: 11, d: 16, H: 24, frac: 0.6, layernorm: true }]) {
     const c = parseRunConfig(raw);
     const { net } = prepare(abi(), c);
     abi().advance(7); abi().evaluate(); const m0 = abi().metric(0); abi().advance(5); abi().evaluate(); abi().advance(3);
