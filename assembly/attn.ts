@@ -15,7 +15,7 @@
 // side is rank one per head: with c[t, h] = dS[t, h]/√dh and y_h = Σ_t c[t, h]·x̂_t,
 // dWk[:, h cols] = y_h ⊗ q_h, dq_h = y_h·Wk[:, h cols], dx̂_t += Σ_h c[t, h]·κ_h.
 import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addMat, pad4, EVAL_ROWS,
-         G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY } from "./layout";
+         G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, ACT_GELU } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
@@ -29,7 +29,7 @@ export let lnOn = false;
 // | Win (d × H4) | Wout (H4 × d) | U (d × VP). Matrices are x·W (rows = inputs). d % (4·heads) == 0.
 export let oE = 0, oP = 0, oQ = 0, oK = 0, oV = 0, oO = 0, oIn = 0, oOut = 0, oU = 0, nAll = 0;
 
-export function setAttnLayernorm(on: bool): void { lnOn = on; fwdReady = false; }
+export function setAttnLayernorm(on: bool): void { lnOn = on; keepForward(false); }
 
 
 let NT = 0;                 // table rows: 2p + 1
@@ -192,10 +192,6 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
 }
 
 /** Mean cross-entropy over the train set; writes dLoss/dθ into grad (padding stays 0). */
-// The train set's forward pass as evaluate() leaves it, for the next step to start from (as in
-// mlp.ts: same θ, same bits; forgotten on a new run, LayerNorm switched, or host access via ptr()).
-let fwdReady = false;
-export function attnForget(): void { fwdReady = false; }
 function forward(): void {
   tables();
   attend(trA, trB, aNTrain, bW, bR);
@@ -206,7 +202,7 @@ function forward(): void {
  *  (rows ascending, as attnEvalSet sums them), correct predictions tallied. */
 export function attnEvalTrain(): f64 {
   forward();
-  fwdReady = true;
+  keepForward(true);
   let total: f64 = 0;
   for (let i = 0; i < aNTrain; i++) {
     const r = row(bLG, i, VP), y = ld32(trY, i);
@@ -218,8 +214,7 @@ export function attnEvalTrain(): f64 {
 
 export function attnForwardBackward(): f64 {
   const n = aNTrain, d = ad, p = aP, H4 = aH4, hd = heads * d, ws = heads * 4;
-  if (!fwdReady) forward();
-  fwdReady = false;
+  if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
   const loss = xentAndGrad(bLG, trY, n, VP, 0);
   const gE = grad + (<usize>oE << 2), gP = grad + (<usize>oP << 2), gQ = grad + (<usize>oQ << 2), gK = grad + (<usize>oK << 2);
   const gV = grad + (<usize>oV << 2), gO = grad + (<usize>oO << 2), gIn = grad + (<usize>oIn << 2), gOut = grad + (<usize>oOut << 2);

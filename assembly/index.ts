@@ -2,36 +2,29 @@
 //   setup(p, d, H, nTrain, nTest, input) or setupAttn(…) → write θ and data at ptr(...)
 //   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm
 //   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
-import { setup as setupLayout, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
-         T, model, MODEL_ATTN } from "./layout";
-import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, forgetForward, setModel, setLoss } from "./mlp";
-import { setupAttn as setupAttnLayout, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain, attnForget } from "./attn";
+import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
+         T, model, MODEL_ATTN, keepForward } from "./layout";
+import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, setModel, setLoss } from "./mlp";
+import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain } from "./attn";
 import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
 import { exp4, erf4, act4, actSpan } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
-export { setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
+export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
 
 export const ARM_FREE = 0, ARM_CLAMP = 1, ARM_RESCALE = 2, ARM_SPHERE = 3;
 let arm = ARM_FREE, tInt = 0, target: f64 = 0;
 let t = 0;            // optimizer steps taken
 let lastLoss: f64 = 0;
 
-/** A new run of the MLP family (see layout.ts). */
-export function setup(p: i32, d: i32, H: i32, nTrain: i32, nTest: i32, input: i32): void { forget(); setupLayout(p, d, H, nTrain, nTest, input); }
-/** A new run of the attention model (see attn.ts). */
-export function setupAttn(p: i32, d: i32, H: i32, heads: i32, nTrain: i32, nTest: i32): void { forget(); setupAttnLayout(p, d, H, heads, nTrain, nTest); }
-// the forward passes evaluate() keeps (mlp.ts, attn.ts) are dropped
-function forget(): void { forgetForward(); attnForget(); }
-
 export function setArm(arm_: i32, tInt_: i32, target_: f64): void { arm = arm_; tInt = tInt_; target = target_; t = 0; }
 
 /** Buffer addresses for the host: 0 θ, 1 train a, 2 train b, 3 train y, 4 test a, 5 test b, 6 test y,
  *  7 grad, 8 m, 9 v, 10 train X, 11 test X (dense inputs). */
 export function ptr(which: i32): usize {
-  forget(); // the host may write what a kept forward pass was computed from
+  keepForward(false); // the host may write what a kept forward pass was computed from
   switch (which) {
     case 0: return theta; case 1: return trA; case 2: return trB; case 3: return trY;
     case 4: return teA; case 5: return teB; case 6: return teY;

@@ -76,8 +76,18 @@ export function addMat(off: i32, rows: i32, cols: i32, ld: i32, split: bool): vo
 export function mat(i: i32, field: i32): i32 { return load<i32>(MATS + <usize>i * 20 + (<usize>field << 2)); }
 
 /** Start a layout: everything above __heap_base is the run's. */
+// Whether Hh/act′/LG (or the attention buffers) hold the train set's forward pass at the current θ,
+// as evaluate() leaves them for the next training step (same θ, same bits). Per-run state: begin()
+// drops it, and so does anything that could change its inputs (another activation, loss or LayerNorm
+// setting, any host access to memory through ptr()).
+let fwdKept = false;
+export function keepForward(on: bool): void { fwdKept = on; }
+/** True once if a kept forward pass is there to start from; the step consumes it. */
+export function takeForward(): bool { const k = fwdKept; fwdKept = false; return k; }
+
 export function begin(model_: i32): void {
   model = model_;
+  fwdKept = false;
   top = (__heap_base + 63) & ~<usize>63;
   nMats = 0;
   trX = 0; teX = 0; T = 0; dT = 0; // no stale addresses from another model's layout

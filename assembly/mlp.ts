@@ -2,7 +2,7 @@
 // lookup tables T = E·W1 (p × 2H4), so a pair's pre-activation is two row lookups and an add.
 import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
          T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE,
-         EVAL_ROWS, evH, evLG, evInv } from "./layout";
+         EVAL_ROWS, evH, evLG, evInv, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
@@ -11,10 +11,10 @@ import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_
 
 export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
 export let layernorm = false;
-export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; fwdReady = false; }
+export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; keepForward(false); }
 export const LOSS_CE = 0, LOSS_MSE = 1;
 export let lossKind = LOSS_CE;
-export function setLoss(kind: i32): void { lossKind = kind; fwdReady = false; }
+export function setLoss(kind: i32): void { lossKind = kind; keepForward(false); }
 
 
 // @ts-ignore: decorator
@@ -147,13 +147,6 @@ export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): 
   return total;
 }
 
-// The train set's forward pass (T, Hh, act′, LG's raw logits) as evaluate() leaves it, for the next
-// training step to start from: same θ, same operations, same bits, so the train half of an
-// evaluation costs nothing extra. Forgotten on anything that could change its inputs (a new run,
-// another activation or loss, any host access to memory through ptr()).
-let fwdReady = false;
-export function forgetForward(): void { fwdReady = false; }
-
 function forward(): void {
   tables(); mark(P_TABLES);
   if (input == IN_DENSE) hiddenDense(trX, nTrain, Hh, Dact, lnInv);
@@ -166,7 +159,7 @@ function forward(): void {
  *  correct predictions tallied, in chunks of EVAL_ROWS rows as mlpEvalSet sums them. */
 export function mlpEvalTrain(): f64 {
   forward();
-  fwdReady = true;
+  keepForward(true);
   let total: f64 = 0;
   for (let i0 = 0; i0 < nTrain; i0 += EVAL_ROWS) {
     const m = min(EVAL_ROWS, nTrain - i0);
@@ -180,8 +173,7 @@ export function forwardBackward(): f64 {
   const n = nTrain;
   const gE = grad, gW1 = gE + (<usize>nE << 2), gW2 = gW1 + (<usize>nW1 << 2);
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
-  if (!fwdReady) forward();
-  fwdReady = false;
+  if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
   const loss = lossKind == LOSS_MSE ? mseAndGrad(gb2) : lossAndGrad(gb2);
   mark(P_LOSS);
   // backward: output layer
