@@ -203,13 +203,7 @@ function forward(): void {
 export function attnEvalTrain(): f64 {
   forward();
   keepForward(true);
-  let total: f64 = 0;
-  for (let i = 0; i < aNTrain; i++) {
-    const r = row(bLG, i, VP), y = ld32(trY, i);
-    total += <f64>xentRow(r, VP, y);
-    tally(r, V, y);
-  }
-  return total;
+  return scoreRows(0, bLG, trY, aNTrain);
 }
 
 export function attnForwardBackward(): f64 {
@@ -344,11 +338,17 @@ export function attnEvalSet(pa: usize, pb: usize, py: usize, n: i32): f64 {
     const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
     attend(pa + o, pb + o, m, eW, eR);
     dense(m, eR, eM, eZ, 0, eR2, eF, eLG, eInv1, eInv2);
-    for (let i = 0; i < m; i++) {
-      const r = row(eLG, i, VP), y = ld32(py + o, i);
-      total += <f64>xentRow(r, VP, y);
-      tally(r, V, y);
-    }
+    total = scoreRows(total, eLG, py + o, m);
+  }
+  return total;
+}
+
+// total + the cross-entropy of n logit rows (rows ascending, one running sum), correct predictions tallied.
+function scoreRows(total: f64, lg: usize, py: usize, n: i32): f64 {
+  for (let i = 0; i < n; i++) {
+    const r = row(lg, i, VP), y = ld32(py, i);
+    total += <f64>xentRow(r, VP, y);
+    tally(r, V, y);
   }
   return total;
 }

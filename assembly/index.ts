@@ -54,23 +54,18 @@ export function gradient(): f64 { return model == MODEL_ATTN ? attnForwardBackwa
 export function step(): i32 { return t; }
 export function loss(): f64 { return lastLoss; }
 
-// Loss and accuracy of one set (the token tables must be current).
-function evalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32, out: i32): void {
-  resetCorrect();
-  const total = model == MODEL_ATTN ? attnEvalSet(pa, pb, py, n) : mlpEvalSet(pa, pb, px, py, n);
-  const loss = total / <f64>n, acc = <f64>correct / <f64>n;
-  if (out == 0) { trainLoss = loss; trainAcc = acc; } else { testLoss = loss; testAcc = acc; }
-}
-
 // (no managed allocations anywhere: the stub runtime's heap is reused by setup())
 let trainLoss: f64 = 0, trainAcc: f64 = 0, testLoss: f64 = 0, testAcc: f64 = 0;
 /** Train loss, train accuracy, test loss, test accuracy at the current parameters → metric(0..3). */
 export function evaluate(): void {
-  // the train set through the training forward pass, kept for the next step (mlp.ts, attn.ts)
+  // the train set through the training forward pass, kept for the next step (mlp.ts, attn.ts);
+  // the test set in chunks (the token tables are current after the train pass)
   resetCorrect();
   trainLoss = (model == MODEL_ATTN ? attnEvalTrain() : mlpEvalTrain()) / <f64>nTrain;
   trainAcc = <f64>correct / <f64>nTrain;
-  evalSet(teA, teB, teX, teY, nTest, 2);
+  resetCorrect();
+  testLoss = (model == MODEL_ATTN ? attnEvalSet(teA, teB, teY, nTest) : mlpEvalSet(teA, teB, teX, teY, nTest)) / <f64>nTest;
+  testAcc = <f64>correct / <f64>nTest;
 }
 export function metric(i: i32): f64 { return i == 0 ? trainLoss : i == 1 ? trainAcc : i == 2 ? testLoss : testAcc; }
 
