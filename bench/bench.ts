@@ -34,15 +34,13 @@ function peakGflops(): number {
 /** One ~0.1 s measurement of the peak (after peakGflops has warmed it up). */
 function peakOnce(): number { const n = 3e7, t0 = performance.now(); abi.peak(n, 1); return (n * 12 * 8) / ((performance.now() - t0) * 1e6); }
 
-const hasTorch = (() => {
-  const py = "/usr/bin/python3", ref = join(ROOT, "..", "shared", "reference", "paper_mlp.py");
-  return existsSync(py) && existsSync(ref) && spawnSync(py, ["-c", "import torch"]).status === 0;
-})();
+// the PyTorch reference, as test/trajectory.test.ts finds it
+const PY = "/usr/bin/python3", REF = join(ROOT, "..", "shared", "reference", "paper_mlp.py");
+const hasTorch = existsSync(PY) && existsSync(REF) && spawnSync(PY, ["-c", "import torch"]).status === 0;
 /** One repetition of the PyTorch reference (1 thread, 16 seeds batched): seed-steps/s, or null. */
 function torchOnce(p: number, d: number, H: number, frac: number, steps: number): number | null {
   if (!hasTorch) return null;
-  const ref = join(ROOT, "..", "shared", "reference", "paper_mlp.py");
-  const out = spawnSync("/usr/bin/python3", [ref, "bench", "--p", String(p), "--d", String(d), "--H", String(H), "--frac", String(frac), "--seeds", "16", "--steps", String(steps), "--threads", "1"], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
+  const out = spawnSync(PY, [REF, "bench", "--p", String(p), "--d", String(d), "--H", String(H), "--frac", String(frac), "--seeds", "16", "--steps", String(steps), "--threads", "1"], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
   return out.status === 0 ? JSON.parse(out.stdout.trim().split("\n").at(-1)!).seed_steps_per_s : null;
 }
 
