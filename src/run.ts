@@ -69,12 +69,14 @@ export function prepare(abi: Abi, cfg: RunConfig, init?: { split: Split; params:
 }
 
 function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
+  // E is read first: reading wasm memory goes through ptr(), which drops the forward pass that
+  // evaluate() keeps for the next step
+  const E = cfg.observe.length ? net.embedding() : null;
   abi.evaluate();
   const [train_loss, train_acc, test_loss, test_acc] = [0, 1, 2, 3].map((i) => abi.metric(i));
   const has = modelGroups(cfg), norm = (g: Group) => (has.includes(g) ? abi.groupNorm(GROUP_CODE[g]) : NaN);
   const embed = norm("embed"), attn = norm("attn"), mlp = norm("mlp"), unembed = norm("unembed");
   const mlpFamily = cfg.model !== "attn"; // norm_E/W1/W2 are the MLP family's names for its groups
-  const E = cfg.observe.length ? net.embedding() : null;
   return { step, train_loss, train_acc, test_loss, test_acc,
            weight_norm: abi.weightNorm(),
            norm_E: mlpFamily ? embed : NaN, norm_W1: mlpFamily ? mlp : NaN, norm_W2: mlpFamily ? unembed : NaN,
