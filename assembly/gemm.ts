@@ -1,136 +1,137 @@
 // f32x4 GEMM: C[M×N] (+)= A·B with A read through strides, so one register-blocked kernel serves
-// both A (row-major M×K: sai = lda, sak = 1) and Aᵀ (A stored K×M: sai = 1, sak = lda).
-// Blocks of 2 rows × 16 columns (8 accumulators) measured fastest under V8 (see README/bench).
-// Every C element sums its products in ascending k, whatever block or k-chunk it falls in, so the
-// result does not depend on blocking and matches a scalar Math.fround loop bit for bit (wasm SIMD
-// mul/add round like scalar f32; no FMA). N must be a multiple of 4.
+// both A (row-major M×K: sai = lda, sak = 1) and Aᵀ (A stored K×M: sai = 1, sak = lda). N must be a
+// multiple of 4. Every C element sums its products in ascending k (c ← madd(c, a, b), from 0 or from C),
+// whatever tile or k-chunk it falls in, so the result does not depend on the blocking and matches a
+// scalar loop bit for bit: Math.fround(c + Math.fround(a·b)) in the strict build, a correctly rounded
+// fma(a, b, c) in the FMA build (test/kernels.test.ts).
+import { madd } from "./math";
 
 const KC = 128; // k-chunk: keeps the A and B strips of one chunk in cache (128 measured best of 64…4096)
 
-// c + a·b. The default build rounds the product and the sum (bit-stable everywhere); the opt-in
-// fast-math build (--fast-math) uses relaxed SIMD's fused multiply-add where the machine has one.
-// @ts-ignore: decorator
-@inline function madd(c: v128, a: v128, b: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
+// Tiles (rows × vectors of 4 columns), measured fastest under V8 on x64 (README "Benchmarks"):
+// - wide: V8's revectorizer (Node ≥ 24, --experimental-wasm-revectorize) fuses pairs of adjacent v128
+//   operations into 256-bit ones, so 5 rows × 16 columns become 10 ymm accumulators;
+// - FMA, 128-bit: 6 × 8 (12 accumulators: FMA latency × throughput with room to spare; XNNPACK's shape);
+// - strict mul+add, 128-bit: 3 × 12 (9 chains of mul → add).
+export let wide = false;
+/** Use the 256-bit tile shape (the host sets it when V8 revectorizes). Results are the same either way. */
+export function setWide(on: bool): void { wide = on; }
 
 // @ts-ignore: decorator
 @inline function cp(c: usize, i: i32, ldc: i32, j: i32): usize { return c + ((<usize>i * <usize>ldc + <usize>j) << 2); }
 
-export function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
-                     sai: i32, sak: i32, ldb: i32, ldc: i32, accumulate: bool): void {
-  const z = f32x4.splat(0);
-  const sk = <usize>sak << 2, sb = <usize>ldb << 2;
-  const j16 = N & ~15, V = (N - j16) >> 2;
-  for (let k0 = 0; k0 < K || k0 == 0; k0 += KC) {
-    const k1 = min(K, k0 + KC), acc = accumulate || k0 > 0;
-    // columns [0, j16): blocks of 2 rows × 16 columns
-    let i = 0;
-    for (; i + 2 <= M; i += 2) {
-      const a0 = a + ((<usize>i * <usize>sai + <usize>k0 * <usize>sak) << 2), a1 = a0 + (<usize>sai << 2);
-      for (let j = 0; j < j16; j += 16) {
-        const c0 = cp(c, i, ldc, j), c1 = cp(c, i + 1, ldc, j);
-        let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
-        if (acc) {
-          c00 = v128.load(c0); c01 = v128.load(c0, 16); c02 = v128.load(c0, 32); c03 = v128.load(c0, 48);
-          c10 = v128.load(c1); c11 = v128.load(c1, 16); c12 = v128.load(c1, 32); c13 = v128.load(c1, 48);
-        }
-        let pa0 = a0, pa1 = a1, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
-        for (let k = k0; k < k1; k++) {
-          const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
-          const x0 = v128.load32_splat(pa0), x1 = v128.load32_splat(pa1);
-          c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
-          c02 = madd(c02, x0, b2); c03 = madd(c03, x0, b3);
-          c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
-          c12 = madd(c12, x1, b2); c13 = madd(c13, x1, b3);
-          pa0 += sk; pa1 += sk; pb += sb;
-        }
-        v128.store(c0, c00); v128.store(c0, c01, 16); v128.store(c0, c02, 32); v128.store(c0, c03, 48);
-        v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
-      }
-    }
-    if (i < M) row1(c, a, b, i, 0, j16, k0, k1, sai, sk, sb, ldb, ldc, acc);
-    // the last N mod 16 columns (4, 8 or 12): 4-row blocks keep 4–12 accumulators in flight
-    if (V) {
-      let r = 0;
-      for (; r + 4 <= M; r += 4) {
-        if (V == 3) tail4(c, a, b, r, j16, k0, k1, sai, sk, sb, ldb, ldc, acc, 3);
-        else if (V == 2) tail4(c, a, b, r, j16, k0, k1, sai, sk, sb, ldb, ldc, acc, 2);
-        else tail4(c, a, b, r, j16, k0, k1, sai, sk, sb, ldb, ldc, acc, 1);
-      }
-      for (; r < M; r++) row1(c, a, b, r, j16, N, k0, k1, sai, sk, sb, ldb, ldc, acc);
-    }
-    if (K == 0) break;
-  }
-}
-
-// 4 rows × V vectors (V = 1, 2, 3; a constant after inlining) of columns [j, j + 4V), k in [k0, k1).
+// One tile: rows [i, i + R) × columns [j, j + 4V), k in [k0, k1). R ≤ 6 and V ≤ 4 are constants after
+// inlining, so every test on them folds away. The accumulators start as zero or as C through an `if`
+// (not a select): only then does V8's revectorizer pair them across the loop.
 // @ts-ignore: decorator
-@inline function tail4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
-                       ldb: i32, ldc: i32, acc: bool, V: i32): void {
-  const z = f32x4.splat(0);
-  const c0 = cp(c, i, ldc, j), c1 = cp(c, i + 1, ldc, j), c2 = cp(c, i + 2, ldc, j), c3 = cp(c, i + 3, ldc, j);
-  let r00 = z, r01 = z, r02 = z, r10 = z, r11 = z, r12 = z, r20 = z, r21 = z, r22 = z, r30 = z, r31 = z, r32 = z;
+@inline function tile(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
+                      ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
+  const z = f32x4.splat(0), sa = <usize>sai << 2, sc = <usize>ldc << 2;
+  const c0 = cp(c, i, ldc, j), c1 = c0 + sc, c2 = c1 + sc, c3 = c2 + sc, c4 = c3 + sc, c5 = c4 + sc;
+  let x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z, x20 = z, x21 = z, x22 = z, x23 = z;
+  let x30 = z, x31 = z, x32 = z, x33 = z, x40 = z, x41 = z, x42 = z, x43 = z, x50 = z, x51 = z, x52 = z, x53 = z;
   if (acc) {
-    r00 = v128.load(c0); r10 = v128.load(c1); r20 = v128.load(c2); r30 = v128.load(c3);
-    if (V > 1) { r01 = v128.load(c0, 16); r11 = v128.load(c1, 16); r21 = v128.load(c2, 16); r31 = v128.load(c3, 16); }
-    if (V > 2) { r02 = v128.load(c0, 32); r12 = v128.load(c1, 32); r22 = v128.load(c2, 32); r32 = v128.load(c3, 32); }
+    x00 = v128.load(c0); if (V > 1) x01 = v128.load(c0, 16); if (V > 2) x02 = v128.load(c0, 32); if (V > 3) x03 = v128.load(c0, 48);
+    if (R > 1) { x10 = v128.load(c1); if (V > 1) x11 = v128.load(c1, 16); if (V > 2) x12 = v128.load(c1, 32); if (V > 3) x13 = v128.load(c1, 48); }
+    if (R > 2) { x20 = v128.load(c2); if (V > 1) x21 = v128.load(c2, 16); if (V > 2) x22 = v128.load(c2, 32); if (V > 3) x23 = v128.load(c2, 48); }
+    if (R > 3) { x30 = v128.load(c3); if (V > 1) x31 = v128.load(c3, 16); if (V > 2) x32 = v128.load(c3, 32); if (V > 3) x33 = v128.load(c3, 48); }
+    if (R > 4) { x40 = v128.load(c4); if (V > 1) x41 = v128.load(c4, 16); if (V > 2) x42 = v128.load(c4, 32); if (V > 3) x43 = v128.load(c4, 48); }
+    if (R > 5) { x50 = v128.load(c5); if (V > 1) x51 = v128.load(c5, 16); if (V > 2) x52 = v128.load(c5, 32); if (V > 3) x53 = v128.load(c5, 48); }
   }
-  const sa = <usize>sai << 2;
   let pa = a + ((<usize>i * <usize>sai) << 2) + <usize>k0 * sk, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
   for (let k = k0; k < k1; k++) {
-    const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa + sa);
-    const x2 = v128.load32_splat(pa + 2 * sa), x3 = v128.load32_splat(pa + 3 * sa);
-    const b0 = v128.load(pb);
-    r00 = madd(r00, x0, b0); r10 = madd(r10, x1, b0);
-    r20 = madd(r20, x2, b0); r30 = madd(r30, x3, b0);
-    if (V > 1) {
-      const b1 = v128.load(pb, 16);
-      r01 = madd(r01, x0, b1); r11 = madd(r11, x1, b1);
-      r21 = madd(r21, x2, b1); r31 = madd(r31, x3, b1);
-    }
-    if (V > 2) {
-      const b2 = v128.load(pb, 32);
-      r02 = madd(r02, x0, b2); r12 = madd(r12, x1, b2);
-      r22 = madd(r22, x2, b2); r32 = madd(r32, x3, b2);
-    }
+    const b0 = v128.load(pb), b1 = V > 1 ? v128.load(pb, 16) : z, b2 = V > 2 ? v128.load(pb, 32) : z, b3 = V > 3 ? v128.load(pb, 48) : z;
+    { const s = v128.load32_splat(pa);
+      x00 = madd(x00, s, b0); if (V > 1) x01 = madd(x01, s, b1); if (V > 2) x02 = madd(x02, s, b2); if (V > 3) x03 = madd(x03, s, b3); }
+    if (R > 1) { const s = v128.load32_splat(pa + sa);
+      x10 = madd(x10, s, b0); if (V > 1) x11 = madd(x11, s, b1); if (V > 2) x12 = madd(x12, s, b2); if (V > 3) x13 = madd(x13, s, b3); }
+    if (R > 2) { const s = v128.load32_splat(pa + 2 * sa);
+      x20 = madd(x20, s, b0); if (V > 1) x21 = madd(x21, s, b1); if (V > 2) x22 = madd(x22, s, b2); if (V > 3) x23 = madd(x23, s, b3); }
+    if (R > 3) { const s = v128.load32_splat(pa + 3 * sa);
+      x30 = madd(x30, s, b0); if (V > 1) x31 = madd(x31, s, b1); if (V > 2) x32 = madd(x32, s, b2); if (V > 3) x33 = madd(x33, s, b3); }
+    if (R > 4) { const s = v128.load32_splat(pa + 4 * sa);
+      x40 = madd(x40, s, b0); if (V > 1) x41 = madd(x41, s, b1); if (V > 2) x42 = madd(x42, s, b2); if (V > 3) x43 = madd(x43, s, b3); }
+    if (R > 5) { const s = v128.load32_splat(pa + 5 * sa);
+      x50 = madd(x50, s, b0); if (V > 1) x51 = madd(x51, s, b1); if (V > 2) x52 = madd(x52, s, b2); if (V > 3) x53 = madd(x53, s, b3); }
     pa += sk; pb += sb;
   }
-  v128.store(c0, r00); v128.store(c1, r10); v128.store(c2, r20); v128.store(c3, r30);
-  if (V > 1) { v128.store(c0, r01, 16); v128.store(c1, r11, 16); v128.store(c2, r21, 16); v128.store(c3, r31, 16); }
-  if (V > 2) { v128.store(c0, r02, 32); v128.store(c1, r12, 32); v128.store(c2, r22, 32); v128.store(c3, r32, 32); }
+  v128.store(c0, x00); if (V > 1) v128.store(c0, x01, 16); if (V > 2) v128.store(c0, x02, 32); if (V > 3) v128.store(c0, x03, 48);
+  if (R > 1) { v128.store(c1, x10); if (V > 1) v128.store(c1, x11, 16); if (V > 2) v128.store(c1, x12, 32); if (V > 3) v128.store(c1, x13, 48); }
+  if (R > 2) { v128.store(c2, x20); if (V > 1) v128.store(c2, x21, 16); if (V > 2) v128.store(c2, x22, 32); if (V > 3) v128.store(c2, x23, 48); }
+  if (R > 3) { v128.store(c3, x30); if (V > 1) v128.store(c3, x31, 16); if (V > 2) v128.store(c3, x32, 32); if (V > 3) v128.store(c3, x33, 48); }
+  if (R > 4) { v128.store(c4, x40); if (V > 1) v128.store(c4, x41, 16); if (V > 2) v128.store(c4, x42, 32); if (V > 3) v128.store(c4, x43, 48); }
+  if (R > 5) { v128.store(c5, x50); if (V > 1) v128.store(c5, x51, 16); if (V > 2) v128.store(c5, x52, 32); if (V > 3) v128.store(c5, x53, 48); }
 }
 
-// One row i, columns [j0, j1) (what the blocked kernels leave over: an odd M's last row, and the
-// last rows of the N mod 16 columns): four vectors at a time, so four accumulator chains are in
-// flight instead of one, then one vector at a time.
-function row1(c: usize, a: usize, b: usize, i: i32, j0: i32, j1: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
-              ldb: i32, ldc: i32, acc: bool): void {
-  const a0 = a + ((<usize>i * <usize>sai) << 2) + <usize>k0 * sk, z = f32x4.splat(0);
-  let j = j0;
-  for (; j + 16 <= j1; j += 16) {
-    const c0 = cp(c, i, ldc, j);
-    let r0 = z, r1 = z, r2 = z, r3 = z;
-    if (acc) { r0 = v128.load(c0); r1 = v128.load(c0, 16); r2 = v128.load(c0, 32); r3 = v128.load(c0, 48); }
-    let pa0 = a0, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
-    for (let k = k0; k < k1; k++) {
-      const x = v128.load32_splat(pa0);
-      r0 = madd(r0, x, v128.load(pb)); r1 = madd(r1, x, v128.load(pb, 16));
-      r2 = madd(r2, x, v128.load(pb, 32)); r3 = madd(r3, x, v128.load(pb, 48));
-      pa0 += sk; pb += sb;
-    }
-    v128.store(c0, r0); v128.store(c0, r1, 16); v128.store(c0, r2, 32); v128.store(c0, r3, 48);
-  }
-  for (; j < j1; j += 4) {
-    const c0 = cp(c, i, ldc, j);
-    let r0 = acc ? v128.load(c0) : z;
-    let pa0 = a0, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
-    for (let k = k0; k < k1; k++) {
-      r0 = madd(r0, v128.load32_splat(pa0), v128.load(pb));
-      pa0 += sk; pb += sb;
-    }
-    v128.store(c0, r0);
+// Each tile shape is a function of its own: inlined into the loops around it, V8 hoisted the row
+// broadcasts and spilled an accumulator (measured: 3 × 12 tiles at 16 instead of 28 GFLOP/s).
+function t5x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 4); }
+function t4x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 4); }
+function t3x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 4); }
+function t2x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 4); }
+function t1x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 4); }
+function t5x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 3); }
+function t4x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 3); }
+function t3x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 3); }
+function t2x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 3); }
+function t1x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 3); }
+function t6x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 6, 2); }
+function t5x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 2); }
+function t4x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 2); }
+function t3x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 2); }
+function t2x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 2); }
+function t1x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 2); }
+function t6x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 6, 1); }
+function t5x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 1); }
+function t4x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 1); }
+function t3x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 1); }
+function t2x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 1); }
+function t1x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 1); }
+
+// The tile function of shape R × V (constants after inlining: the chain folds to one call).
+// @ts-ignore: decorator
+@inline function tileRV(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
+  if (V == 4) { if (R == 5) t5x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
+  else if (V == 3) { if (R == 5) t5x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
+  else if (V == 2) { if (R == 6) t6x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 5) t5x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
+  else if (V == 1) { if (R == 6) t6x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 5) t5x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
+}
+
+// Rows [i, i + R) across all columns: tiles of V vectors, then one tile of the N mod 4V columns left.
+// @ts-ignore: decorator
+@inline function band(c: usize, a: usize, b: usize, i: i32, N: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
+                      ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
+  const jV = N - N % (4 * V), rest = (N - jV) >> 2;
+  for (let j = 0; j < jV; j += 4 * V) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, V);
+  const j = jV;
+  if (V > 1 && rest == 1) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, 1);
+  if (V > 2 && rest == 2) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, 2);
+  if (V > 3 && rest == 3) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, 3);
+}
+
+// One k-chunk over all of C in bands of R rows; the M mod R rows left go in one narrower band.
+// @ts-ignore: decorator
+@inline function chunk(c: usize, a: usize, b: usize, M: i32, N: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
+                       ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
+  let i = 0;
+  for (; i + R <= M; i += R) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, R, V);
+  const rest = M - i;
+  if (R > 1 && rest == 1) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, V);
+  if (R > 2 && rest == 2) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, V);
+  if (R > 3 && rest == 3) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, V);
+  if (R > 4 && rest == 4) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, V);
+  if (R > 5 && rest == 5) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, V);
+}
+
+export function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
+                     sai: i32, sak: i32, ldb: i32, ldc: i32, accumulate: bool): void {
+  const sk = <usize>sak << 2, sb = <usize>ldb << 2;
+  for (let k0 = 0; k0 < K || k0 == 0; k0 += KC) { // K = 0 still zeroes C (or leaves it, accumulating)
+    const k1 = min(K, k0 + KC), acc = accumulate || k0 > 0;
+    if (wide) chunk(c, a, b, M, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 4);
+    else if (ASC_FEATURE_RELAXED_SIMD) chunk(c, a, b, M, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 6, 2);
+    else chunk(c, a, b, M, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 3);
+    if (K == 0) break;
   }
 }
 

@@ -8,8 +8,9 @@ import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, setModel, setLoss } 
 import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain } from "./attn";
 import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
-import { exp4, erf4, act4, actSpan } from "./math";
+import { exp4, erf4, act4, actSpan, madd } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
+export { setWide } from "./gemm";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
@@ -104,3 +105,8 @@ export function peak(iters: i32, x: f32): f32 {
 }
 
 export { newtonSchulz } from "./muon";
+
+/** lane 0 of madd(c, a, b): the load-time probe of whether this build's multiply-add is fused (src/kernels.ts). */
+export function fmaProbe(a: f32, b: f32, c: f32): f32 {
+  return f32x4.extract_lane(madd(f32x4.splat(c), f32x4.splat(a), f32x4.splat(b)), 0);
+}

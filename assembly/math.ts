@@ -39,6 +39,14 @@ const B0 = 30;
 const EXP_LO_S: f32 = -87.33654;
 const INT_BIAS = 127 - 0x4B400000; // bits(k) − bits(MAGIC) + 127
 
+// c + a·b: in the FMA build one fused multiply-add (correctly rounded: the same bits on every machine
+// that fuses, which the host checks before it loads this build), else a rounded product and sum.
+// @ts-ignore: decorator
+@inline export function madd(c: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // @ts-ignore: decorator
 @inline function kc(i: i32): v128 { return v128.load(K + (<usize>i << 4)); }
 const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { instantiate, wasmModule } from "../src/engine.js";
+import { instantiate } from "../src/engine.js";
 import { prepare } from "../src/run.js";
 import { parseRunConfig, logGrid } from "../src/options.js";
 import { stepFlops } from "../src/cost.js";
@@ -24,8 +24,8 @@ import { median } from "../src/stats.js";
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const abi = instantiate();
-const fastModule = wasmModule(true); // relaxed-SIMD build (--fast-math), null where unsupported
-const fastAbi = fastModule ? instantiate(fastModule) : null;
+
+const fastAbi = null as ReturnType<typeof instantiate> | null;
 
 function peakGflops(): number {
   for (let i = 0; i < 300; i++) abi.peak(1e4, 1); // many short calls: V8 tiers the loop up to optimized code

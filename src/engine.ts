@@ -1,15 +1,9 @@
-// Loads the wasm kernels (compiled once per process, instantiated once per worker) and moves one
+// Instantiates the wasm kernels (src/kernels.ts chooses and compiles them once per process) and moves one
 // run's tensors in and out of wasm memory. Public tensor layout: row-major, W1 is 2d×H, W2 is H×p;
 // inside wasm, sizes are padded to multiples of 4 and W1 is stored as d × 2H ([W1[:d] | W1[d:]]).
-import { readFileSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-import { fileURLToPath } from "node:url";
 import { instantiateSync } from "@assemblyscript/loader";
+import { loadKernels, Kernels } from "./kernels.js";
 import { layoutOf, Layout, Dims, Tensor, tensorRows, pad4 } from "./models.js";
-
-export const WASM_PATH = fileURLToPath(new URL("../../build/groksweep.wasm", import.meta.url));
-/** The same kernels built with relaxed SIMD's fused multiply-add: faster, not bit-stable across machines. */
-export const FAST_WASM_PATH = fileURLToPath(new URL("../../build/groksweep-fast.wasm", import.meta.url));
 
 /** A run's tensors by name (public layout: row-major, unpadded), e.g. E, W1, b1, W2, b2 for the MLP. */
 export type Params = Record<string, Float32Array>;
@@ -49,36 +43,16 @@ export interface Abi {
   testSumSq(x: number, n: number): number;
   testTables(): number;
   peak(iters: number, x: number): number;
+  setWide(on: number): void;
+  fmaProbe(a: number, b: number, c: number): number;
 }
 
-let compiled: WebAssembly.Module | null = null, compiledFast: WebAssembly.Module | null | undefined;
-/** The kernels, compiled once per process. fastMath: the relaxed-SIMD build, or null where V8 lacks it. */
-export function wasmModule(): WebAssembly.Module;
-export function wasmModule(fastMath: true): WebAssembly.Module | null;
-export function wasmModule(fastMath = false): WebAssembly.Module | null {
-  if (!fastMath) return (compiled ??= new WebAssembly.Module(new Uint8Array(readFileSync(WASM_PATH))));
-  if (compiledFast === undefined) {
-    try {
-      // Node 20's V8 validates relaxed SIMD only behind this flag; it is process-wide, so workers see it too
-      setFlagsFromString("--experimental-wasm-relaxed-simd");
-      compiledFast = new WebAssembly.Module(new Uint8Array(readFileSync(FAST_WASM_PATH)));
-    } catch {
-      compiledFast = null;
-    }
-  }
-  return compiledFast;
-}
-
-/** The module a --fast-math choice gets: relaxed SIMD where available, else (with a warning) the default. */
-export function kernelsFor(fastMath: boolean): { module: WebAssembly.Module; kernels: "simd" | "relaxed-simd" } {
-  const fast = fastMath ? wasmModule(true) : null;
-  if (fastMath && !fast) process.stderr.write("groksweep: --fast-math: this Node cannot run wasm relaxed SIMD; using the default kernels\n");
-  return fast ? { module: fast, kernels: "relaxed-simd" } : { module: wasmModule(), kernels: "simd" };
-}
-
-export function instantiate(module: WebAssembly.Module = wasmModule()): Abi {
+/** An instance of the chosen kernels (src/kernels.ts), with their tile shapes set. */
+export function instantiate(k: Pick<Kernels, "module" | "wide"> = loadKernels()): Abi {
   // the loader supplies env.abort/trace with AssemblyScript string decoding
-  return instantiateSync(module, {}).exports as unknown as Abi;
+  const abi = instantiateSync(k.module, {}).exports as unknown as Abi;
+  abi.setWide(k.wide ? 1 : 0);
+  return abi;
 }
 
 const MAX_WASM_BYTES = 4 * 2 ** 30 - 2 ** 26;

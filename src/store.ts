@@ -10,6 +10,7 @@ import { finished } from "node:stream/promises";
 import { RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema, Field, Struct, makeData, vectorFromArray } from "apache-arrow";
 import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
 import { UsageError } from "./options.js";
+import { kernelsOf } from "./kernels.js";
 
 export const RUNS = "runs.arrow", CURVES = "curves.arrow";
 const PARTS = ".parts";
@@ -117,8 +118,9 @@ export class Store {
     for (const s of sources(this.dir)) {
       const theirs = (await readSchema(s.runs)).metadata;
       for (const key of keys) {
-        if ((theirs.get(key) ?? "simd") !== (this.meta.get(key) ?? "simd")) {
-          throw new UsageError("--out", this.dir, `a directory of this sweep (it holds ${key} ${theirs.get(key)}, this one has ${this.meta.get(key)})`);
+        const [a, b] = key === "groksweep.kernels" ? [kernelsOf(theirs), kernelsOf(this.meta)] : [theirs.get(key), this.meta.get(key)];
+        if (a !== b) {
+          throw new UsageError("--out", this.dir, `a directory of this sweep (it holds ${key} ${a}, this one has ${b})`);
         }
       }
       for await (const b of batches(s.runs)) {

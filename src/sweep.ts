@@ -2,7 +2,7 @@
 // free controls are done, results flushed to the store as they come, resumable and interruptible.
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import { kernelsFor } from "./engine.js";
+import { loadKernels, KernelChoice, Kernels } from "./kernels.js";
 import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup } from "./store.js";
 import { Sweep, SweepRun, controlKey } from "./spec.js";
 import { runRecord } from "./arrow.js";
@@ -17,8 +17,8 @@ export type Phase = "control" | "dependent";
 export interface SweepOptions {
   out: string; workers: number; shard: [number, number] | null; phase: Phase | null;
   wcFrom: string[]; quiet: boolean; flushRuns?: number; flushMs?: number;
-  /** relaxed-SIMD kernels (not bit-stable across machines); recorded as groksweep.kernels */
-  fastMath?: boolean;
+  /** --kernels (src/kernels.ts); the build used is recorded as groksweep.kernels */
+  kernels?: KernelChoice;
 }
 
 /** Workers: --workers, else SLURM_CPUS_PER_TASK, else every core. */
@@ -33,10 +33,12 @@ export function select(sw: Sweep, shard: [number, number] | null, phase: Phase |
     (!phase || (phase === "control" ? r.measure === null : r.measure !== null)));
 }
 
-export function sweepMeta(sw: Sweep, opts: Pick<SweepOptions, "shard" | "phase">, kernels = "simd"): Map<string, string> {
+export function sweepMeta(sw: Sweep, opts: Pick<SweepOptions, "shard" | "phase">, kernels: Pick<Kernels, "name" | "detail">):
+    Map<string, string> {
   return new Map([
     ["groksweep.version", VERSION],
-    ["groksweep.kernels", kernels],
+    ["groksweep.kernels", kernels.name],
+    ["groksweep.kernels_detail", kernels.detail],
     ["groksweep.spec", JSON.stringify(sw.doc)],
     ["groksweep.spec_hash", sw.hash],
     ["groksweep.n_runs", String(sw.runs.length)],
@@ -55,7 +57,7 @@ function failedRecord(run: SweepRun, error: string): Record<string, unknown> {
 
 export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: number; counts: Counts }> {
   const chosen = select(sw, opts.shard, opts.phase);
-  const { module, kernels } = kernelsFor(Boolean(opts.fastMath));
+  const kernels = loadKernels(opts.kernels ?? "auto");
   const store = new Store(opts.out, sweepMeta(sw, opts, kernels));
   const done = new Map((await store.open()).map((c) => [c.runId, c]));
   const counts: Counts = { done: 0, total: chosen.length, grokked: 0, censored: 0, diverged: 0, failed: 0 };
@@ -120,7 +122,7 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
   let stopping: NodeJS.Signals | null = null;
   const pool = new Piscina({
     filename: new URL("./worker-entry.cjs", import.meta.url).href,
-    minThreads: opts.workers, maxThreads: opts.workers, idleTimeout: 3_600_000, workerData: { module },
+    minThreads: opts.workers, maxThreads: opts.workers, idleTimeout: 3_600_000, workerData: { kernels },
   });
   const onSignal = (sig: NodeJS.Signals) => { if (!stopping) { stopping = sig; void pool.destroy(); } };
   process.on("SIGINT", onSignal);

@@ -6,7 +6,7 @@ import { train } from "./run.js";
 import { runRecord, curveRecords } from "./arrow.js";
 import type { RunConfig } from "./options.js";
 
-const abi = instantiate(workerData?.module);
+const abi = instantiate(workerData?.kernels);
 
 export interface Task { runId: number; cfg: RunConfig }
 export interface Done { runId: number; run: Record<string, unknown>; curves: Record<string, unknown>[] }

@@ -6,13 +6,21 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { instantiate, Abi } from "../src/engine.js";
+import { loadKernels, Kernels, KernelName } from "../src/kernels.js";
 import { parseRunConfig, RunConfig } from "../src/options.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const BIN = join(ROOT, "bin", "groksweep.js");
 
-let shared: Abi | null = null;
-export const abi = (): Abi => (shared ??= instantiate());
+/** Every kernel build this machine runs: strict always, fma where relaxed_madd is fused. Tests of
+ *  kernels, determinism and trajectories loop over these. */
+export const BUILDS: Kernels[] = [loadKernels("strict"), ...(() => { try { return [loadKernels("fma")]; } catch { return []; } })()];
+const abis = new Map<KernelName, Abi>();
+/** A shared instance of a build (default: what `auto` picks here, as a user gets). */
+export const abi = (k: KernelName = loadKernels("auto", () => {}).name): Abi => {
+  if (!abis.has(k)) abis.set(k, instantiate(BUILDS.find((b) => b.name === k)!));
+  return abis.get(k)!;
+};
 
 /** A configuration that groks in ~1–3k steps here (p 23, d 32, H 64, frac 0.7, lr 1e-2). */
 export const GROKS = { p: 23, d: 32, H: 64, frac: 0.7, lr: 1e-2 };

@@ -3,7 +3,8 @@ import { existsSync, statSync, accessSync, mkdirSync, constants } from "node:fs"
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { parseRunConfig, UsageError, RunConfig } from "../options.js";
-import { instantiate, kernelsFor } from "../engine.js";
+import { instantiate } from "../engine.js";
+import { loadKernels, kernelChoice, Kernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { train, RunResult } from "../run.js";
 import {
   RUN_COLUMNS, CURVE_COLUMNS, schemaOf, batchOf, paramsSchema, paramsBatch, splitsSchema, splitsBatch,
@@ -65,13 +66,14 @@ async function cmdRun(argv: Record<string, unknown>): Promise<void> {
   const cfg = parseRunConfig(raw);
   const nSeeds = Number(argv.seeds ?? 1);
   if (!Number.isInteger(nSeeds) || nSeeds < 1 || cfg.seed + nSeeds - 1 > 2 ** 31 - 1) throw new UsageError("--seeds", argv.seeds, "an integer ≥ 1");
+  const choice = kernelChoice(argv);
   const out = argv.out as string | undefined;
   if (out !== undefined) {
     if (typeof out !== "string" || out === "") throw new UsageError("--out", out, "a directory path");
     checkOutDir(out);
   }
-  const { module, kernels } = kernelsFor(Boolean(argv["fast-math"]));
-  const abi = instantiate(module);
+  const kernels = loadKernels(choice);
+  const abi = instantiate(kernels);
   const rows: RunRow[] = [];
   for (let i = 0; i < nSeeds; i++) {
     const r: RunResult = train(abi, { ...cfg, seed: cfg.seed + i });
@@ -84,11 +86,12 @@ async function cmdRun(argv: Record<string, unknown>): Promise<void> {
   else process.stdout.write(summaryTable(rows) + `\nwrote ${resolve(out)}\n`);
 }
 
-function writeRunOutputs(out: string, cfg: RunConfig, nSeeds: number, rows: RunRow[], kernels: string): void {
+function writeRunOutputs(out: string, cfg: RunConfig, nSeeds: number, rows: RunRow[], kernels: Kernels): void {
   mkdirSync(out, { recursive: true });
   const meta = new Map([
     ["groksweep.version", VERSION],
-    ["groksweep.kernels", kernels],
+    ["groksweep.kernels", kernels.name],
+    ["groksweep.kernels_detail", kernels.detail],
     ["groksweep.config", JSON.stringify({ ...cfg, seeds: nSeeds })],
   ]);
   const runs = schemaOf(RUN_COLUMNS, meta), curves = schemaOf(CURVE_COLUMNS, meta);
@@ -114,6 +117,7 @@ export function builder(y: Argv): Argv {
     .option("stop-at-grok", { type: "boolean", describe: "end each run at its T_grok (once T_mem is known)" })
     .option("out", { type: "string", describe: "write runs/curves(/params/splits).arrow to this directory" })
     .option("json", { type: "boolean", describe: "print the runs as JSON" })
-    .option("fast-math", { type: "boolean", describe: "relaxed-SIMD fused multiply-add kernels: faster, not bit-stable across machines" });
+    .option("kernels", KERNELS_OPTION)
+    .option("fast-math", FAST_MATH_OPTION);
 }
 export const handler = cmdRun;

@@ -6,6 +6,7 @@ import { readSpec, expand, Sweep } from "../spec.js";
 import { runSweep, defaultWorkers, select, Phase } from "../sweep.js";
 import { UsageError } from "../options.js";
 import { checkOutDir } from "./run.js";
+import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "sweep <spec>";
 export const describe = "run every run of a YAML/JSON spec on a pool of workers, writing Arrow files to --out";
@@ -21,7 +22,8 @@ export function builder(y: Argv): Argv {
     .option("wc-from", { type: "string", array: true, describe: "runs.arrow files or dirs with the free controls' results, for wc: measure" })
     .option("dry-run", { type: "boolean", describe: "print the run count, a few expanded runs and the cost; run nothing" })
     .option("quiet", { type: "boolean", describe: "no progress output" })
-    .option("fast-math", { type: "boolean", describe: "relaxed-SIMD fused multiply-add kernels: faster, not bit-stable across machines" });
+    .option("kernels", KERNELS_OPTION)
+    .option("fast-math", FAST_MATH_OPTION);
 }
 
 /** --shard i/n, else the cluster's array index with --shards n (Slurm arrays, Kubernetes indexed jobs). */
@@ -64,13 +66,14 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(readSpec(String(argv.spec)));
   const shard = parseShard(argv);
   const phase = argv.phase === undefined ? null : argv.phase === "control" || argv.phase === "dependent" ? argv.phase : (() => { throw new UsageError("--phase", argv.phase, "control or dependent"); })();
+  const kernels = kernelChoice(argv);
   if (argv["dry-run"]) return dryRun(sw, shard, phase);
   if (typeof argv.out !== "string" || !argv.out) throw new UsageError("--out", argv.out, "an output directory");
   checkOutDir(argv.out);
   const workers = argv.workers === undefined ? defaultWorkers() : Number(argv.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
   const wcFrom = ((argv["wc-from"] as string[] | undefined) ?? []).map((p) => resolve(p));
-  const { code, counts } = await runSweep(sw, { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), fastMath: Boolean(argv["fast-math"]) });
+  const { code, counts } = await runSweep(sw, { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), kernels });
   process.stdout.write(`${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${resolve(argv.out)}\n`);
   process.exitCode = code;
 }
