@@ -17,7 +17,7 @@
 import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addMat, pad4, EVAL_ROWS,
          G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { actSpan, hsum, ACT_GELU } from "./math";
+import { actSpan, hsum, madd, ACT_GELU } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
@@ -97,7 +97,7 @@ function lnRow(x: usize, out: usize, inv: usize, w: i32): void {
   let q = f32x4.splat(0);
   for (k = 0; k < w; k += 4) {
     const c = f32x4.sub(v128.load(p32(x, k)), vmu);
-    q = f32x4.add(q, f32x4.mul(c, c));
+    q = madd(q, c, c);
   }
   const is: f32 = <f32>1.0 / Mathf.sqrt(hsum(q) / <f32>w + LN_EPS);
   store<f32>(inv, is);
@@ -108,7 +108,7 @@ function lnRow(x: usize, out: usize, inv: usize, w: i32): void {
 // @ts-ignore: decorator
 @inline function dot(a: usize, b: usize, w: i32): f32 {
   let s = f32x4.splat(0);
-  for (let k = 0; k < w; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(p32(a, k)), v128.load(p32(b, k))));
+  for (let k = 0; k < w; k += 4) s = madd(s, v128.load(p32(a, k)), v128.load(p32(b, k)));
   return hsum(s);
 }
 
@@ -165,8 +165,7 @@ function attend(pa: usize, pb: usize, n: i32, w: usize, r: usize): void {
       const a0 = f32x4.splat(w0), a1 = f32x4.splat(w1), a2 = f32x4.splat(w2);
       for (let k = 0; k < d; k += 4) {
         const o = p32(ri, k);
-        const s = f32x4.add(f32x4.add(f32x4.mul(a0, v128.load(p32(v0, k))), f32x4.mul(a1, v128.load(p32(v1, k)))),
-                            f32x4.mul(a2, v128.load(p32(v2, k))));
+        const s = madd(madd(f32x4.mul(a0, v128.load(p32(v0, k))), a1, v128.load(p32(v1, k))), a2, v128.load(p32(v2, k)));
         v128.store(o, f32x4.add(v128.load(o), s));
       }
     }
@@ -255,12 +254,12 @@ export function attnForwardBackward(): f64 {
       let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0);
       for (let k = 0; k < d; k += 4) {
         const gv = v128.load(p32(g, k));
-        q0 = f32x4.add(q0, f32x4.mul(gv, v128.load(p32(v0, k))));
-        q1 = f32x4.add(q1, f32x4.mul(gv, v128.load(p32(v1, k))));
-        q2 = f32x4.add(q2, f32x4.mul(gv, v128.load(p32(v2, k))));
-        v128.store(p32(u0, k), f32x4.add(v128.load(p32(u0, k)), f32x4.mul(a0, gv)));
-        v128.store(p32(u1, k), f32x4.add(v128.load(p32(u1, k)), f32x4.mul(a1, gv)));
-        v128.store(p32(u2, k), f32x4.add(v128.load(p32(u2, k)), f32x4.mul(a2, gv)));
+        q0 = madd(q0, gv, v128.load(p32(v0, k)));
+        q1 = madd(q1, gv, v128.load(p32(v1, k)));
+        q2 = madd(q2, gv, v128.load(p32(v2, k)));
+        v128.store(p32(u0, k), madd(v128.load(p32(u0, k)), a0, gv));
+        v128.store(p32(u1, k), madd(v128.load(p32(u1, k)), a1, gv));
+        v128.store(p32(u2, k), madd(v128.load(p32(u2, k)), a2, gv));
       }
       const dw0 = hsum(q0), dw1 = hsum(q1), dw2 = hsum(q2);
       const sw = w0 * dw0 + w1 * dw1 + w2 * dw2;
@@ -290,8 +289,8 @@ export function attnForwardBackward(): f64 {
       const c = f32x4.splat(load<f32>(at(tdS, t * heads + h)) * scale);
       const y = row(tY, h, d), kap = row(tKap, h, d);
       for (let k = 0; k < d; k += 4) {
-        v128.store(p32(y, k), f32x4.add(v128.load(p32(y, k)), f32x4.mul(c, v128.load(p32(xr, k)))));
-        v128.store(p32(dx, k), f32x4.add(v128.load(p32(dx, k)), f32x4.mul(c, v128.load(p32(kap, k)))));
+        v128.store(p32(y, k), madd(v128.load(p32(y, k)), c, v128.load(p32(xr, k))));
+        v128.store(p32(dx, k), madd(v128.load(p32(dx, k)), c, v128.load(p32(kap, k))));
       }
     }
   }
@@ -304,7 +303,7 @@ export function attnForwardBackward(): f64 {
       const yv = f32x4.splat(load<f32>(at(row(tY, h, d), r)));
       for (let k = h * dh; k < (h + 1) * dh; k += 4) {
         v128.store(p32(gr, k), f32x4.mul(yv, v128.load(p32(tQ, k))));
-        v128.store(p32(tdQ, k), f32x4.add(v128.load(p32(tdQ, k)), f32x4.mul(yv, v128.load(p32(wr, k)))));
+        v128.store(p32(tdQ, k), madd(v128.load(p32(tdQ, k)), yv, v128.load(p32(wr, k))));
       }
     }
   }

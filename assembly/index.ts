@@ -104,6 +104,34 @@ export function peak(iters: i32, x: f32): f32 {
   return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))), 0);
 }
 
+// The ceiling of this build's multiply-add (fused in the FMA build), in the shape V8's revectorizer
+// pairs: N chains (12 or 16, a constant after inlining) that start from memory and end in adjacent
+// stores (the +16 half first, which its cost model wants). 12 chains stay in xmm registers; 16 make
+// 8 ymm chains when revectorized (and spill when not). N madds of 4 lanes per iteration.
+// @ts-ignore: decorator
+@inline function peakChains(iters: i32, buf: usize, N: i32): void {
+  let a0 = v128.load(buf), a1 = v128.load(buf, 16), a2 = v128.load(buf, 32), a3 = v128.load(buf, 48);
+  let a4 = v128.load(buf, 64), a5 = v128.load(buf, 80), a6 = v128.load(buf, 96), a7 = v128.load(buf, 112);
+  let a8 = v128.load(buf, 128), a9 = v128.load(buf, 144), a10 = v128.load(buf, 160), a11 = v128.load(buf, 176);
+  let a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+  if (N > 12) { a12 = v128.load(buf, 192); a13 = v128.load(buf, 208); a14 = v128.load(buf, 224); a15 = v128.load(buf, 240); }
+  const m = v128.load(buf, 256), c = v128.load(buf, 272);
+  for (let i = 0; i < iters; i++) {
+    a0 = madd(c, a0, m); a1 = madd(c, a1, m); a2 = madd(c, a2, m); a3 = madd(c, a3, m);
+    a4 = madd(c, a4, m); a5 = madd(c, a5, m); a6 = madd(c, a6, m); a7 = madd(c, a7, m);
+    a8 = madd(c, a8, m); a9 = madd(c, a9, m); a10 = madd(c, a10, m); a11 = madd(c, a11, m);
+    if (N > 12) { a12 = madd(c, a12, m); a13 = madd(c, a13, m); a14 = madd(c, a14, m); a15 = madd(c, a15, m); }
+  }
+  v128.store(buf, a1, 16); v128.store(buf, a0); v128.store(buf, a3, 48); v128.store(buf, a2, 32);
+  v128.store(buf, a5, 80); v128.store(buf, a4, 64); v128.store(buf, a7, 112); v128.store(buf, a6, 96);
+  v128.store(buf, a9, 144); v128.store(buf, a8, 128); v128.store(buf, a11, 176); v128.store(buf, a10, 160);
+  if (N > 12) { v128.store(buf, a13, 208); v128.store(buf, a12, 192); v128.store(buf, a15, 240); v128.store(buf, a14, 224); }
+}
+/** 128-bit multiply-add ceiling: 12 madds of 4 lanes per iteration (buf: 288 bytes). */
+export function peakMadd12(iters: i32, buf: usize): void { peakChains(iters, buf, 12); }
+/** 256-bit ceiling where V8 revectorizes: 16 madds of 4 lanes per iteration (buf: 288 bytes). */
+export function peakMadd16(iters: i32, buf: usize): void { peakChains(iters, buf, 16); }
+
 export { newtonSchulz } from "./muon";
 
 /** lane 0 of madd(c, a, b): the load-time probe of whether this build's multiply-add is fused (src/kernels.ts). */

@@ -1,5 +1,5 @@
 // Parameter-free LayerNorm pieces shared by the MLP (on h) and the attention model (pre-LN).
-import { hsum } from "./math";
+import { hsum, madd } from "./math";
 
 export const LN_EPS: f32 = 1e-5;
 
@@ -11,7 +11,7 @@ export function lnBack(g: usize, xh: usize, inv: f32, w4: i32, n: i32): void {
     const o = <usize>k << 2;
     const gv = v128.load(g + o);
     sg = f32x4.add(sg, gv);
-    sgx = f32x4.add(sgx, f32x4.mul(gv, v128.load(xh + o)));
+    sgx = madd(sgx, gv, v128.load(xh + o));
   }
   const mg = f32x4.splat(hsum(sg) / <f32>n), mgx = f32x4.splat(hsum(sgx) / <f32>n), vi = f32x4.splat(inv);
   for (let k = 0; k < w4; k += 4) {

@@ -54,16 +54,16 @@ const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
   const xc = f32x4.pmin(f32x4.pmax(x, kc(EXP_LO)), kc(EXP_HI));
-  const k = f32x4.add(f32x4.mul(xc, kc(LOG2E)), kc(MAGIC));
+  const k = madd(kc(MAGIC), xc, kc(LOG2E));
   const n = f32x4.sub(k, kc(MAGIC)); // round(x·log2 e) as a float
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(n, kc(LN2_HI))), f32x4.mul(n, kc(LN2_LO)));
   let y = kc(E0);
-  y = f32x4.add(f32x4.mul(y, r), kc(E1));
-  y = f32x4.add(f32x4.mul(y, r), kc(E2));
-  y = f32x4.add(f32x4.mul(y, r), kc(E3));
-  y = f32x4.add(f32x4.mul(y, r), kc(E4));
-  y = f32x4.add(f32x4.mul(y, r), kc(E5));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(r, r)), r), kc(ONE));
+  y = madd(kc(E1), y, r);
+  y = madd(kc(E2), y, r);
+  y = madd(kc(E3), y, r);
+  y = madd(kc(E4), y, r);
+  y = madd(kc(E5), y, r);
+  y = f32x4.add(madd(r, y, f32x4.mul(r, r)), kc(ONE));
   // 2^n from the integer bits of k: bits(k) − bits(MAGIC) = n
   const scale = i32x4.shl(i32x4.add(k, v128.load(KI)), 23);
   return v128.and(f32x4.mul(y, scale), f32x4.gt(x, kc(EXP_LO)));
@@ -76,17 +76,17 @@ const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
   const xc = f32x4.pmin(f32x4.pmax(x, kc(NFOUR)), kc(FOUR));
   const x2 = f32x4.mul(xc, xc);
   let a = kc(A6);
-  a = f32x4.add(f32x4.mul(a, x2), kc(A5));
-  a = f32x4.add(f32x4.mul(a, x2), kc(A4));
-  a = f32x4.add(f32x4.mul(a, x2), kc(A3));
-  a = f32x4.add(f32x4.mul(a, x2), kc(A2));
-  a = f32x4.add(f32x4.mul(a, x2), kc(A1));
-  a = f32x4.add(f32x4.mul(a, x2), kc(A0));
+  a = madd(kc(A5), a, x2);
+  a = madd(kc(A4), a, x2);
+  a = madd(kc(A3), a, x2);
+  a = madd(kc(A2), a, x2);
+  a = madd(kc(A1), a, x2);
+  a = madd(kc(A0), a, x2);
   let b = kc(B4);
-  b = f32x4.add(f32x4.mul(b, x2), kc(B3));
-  b = f32x4.add(f32x4.mul(b, x2), kc(B2));
-  b = f32x4.add(f32x4.mul(b, x2), kc(B1));
-  b = f32x4.add(f32x4.mul(b, x2), kc(B0));
+  b = madd(kc(B3), b, x2);
+  b = madd(kc(B2), b, x2);
+  b = madd(kc(B1), b, x2);
+  b = madd(kc(B0), b, x2);
   return f32x4.pmin(f32x4.div(f32x4.mul(xc, a), b), kc(ONE));
 }
 
@@ -104,7 +104,7 @@ export const ACT_QUAD = 2;
     v128.store(ph, f32x4.mul(z, phi));
     if (pd) {
       const pdf = f32x4.mul(exp4(f32x4.mul(f32x4.mul(z, z), kc(NHALF))), kc(INV_SQRT2PI));
-      v128.store(pd, f32x4.add(phi, f32x4.mul(z, pdf)));
+      v128.store(pd, madd(phi, z, pdf));
     }
   } else if (act == ACT_RELU) {
     const pos = f32x4.gt(z, f32x4.splat(0.0));
@@ -116,9 +116,9 @@ export const ACT_QUAD = 2;
   }
 }
 
-// Horner step a·x + c (c a constant-table index).
+// Horner step a·x + c (c a constant-table index), fused in the FMA build.
 // @ts-ignore: decorator
-@inline function hs(a: v128, x: v128, c: i32): v128 { return f32x4.add(f32x4.mul(a, x), kc(c)); }
+@inline function hs(a: v128, x: v128, c: i32): v128 { return madd(kc(c), a, x); }
 
 // GELU (and GELU′ at pd when pd != 0) of the four vectors at z, z + 16, z + 32, z + 48: exactly
 // act4's operations per lane, but the four vectors go through each step together. One vector at a
@@ -168,10 +168,10 @@ export const ACT_QUAD = 2;
   y0 = hs(y0, r0, E3); y1 = hs(y1, r1, E3); y2 = hs(y2, r2, E3); y3 = hs(y3, r3, E3);
   y0 = hs(y0, r0, E4); y1 = hs(y1, r1, E4); y2 = hs(y2, r2, E4); y3 = hs(y3, r3, E4);
   y0 = hs(y0, r0, E5); y1 = hs(y1, r1, E5); y2 = hs(y2, r2, E5); y3 = hs(y3, r3, E5);
-  y0 = f32x4.add(f32x4.add(f32x4.mul(y0, f32x4.mul(r0, r0)), r0), kc(ONE));
-  y1 = f32x4.add(f32x4.add(f32x4.mul(y1, f32x4.mul(r1, r1)), r1), kc(ONE));
-  y2 = f32x4.add(f32x4.add(f32x4.mul(y2, f32x4.mul(r2, r2)), r2), kc(ONE));
-  y3 = f32x4.add(f32x4.add(f32x4.mul(y3, f32x4.mul(r3, r3)), r3), kc(ONE));
+  y0 = f32x4.add(madd(r0, y0, f32x4.mul(r0, r0)), kc(ONE));
+  y1 = f32x4.add(madd(r1, y1, f32x4.mul(r1, r1)), kc(ONE));
+  y2 = f32x4.add(madd(r2, y2, f32x4.mul(r2, r2)), kc(ONE));
+  y3 = f32x4.add(madd(r3, y3, f32x4.mul(r3, r3)), kc(ONE));
   const bias = v128.load(KI);
   const s0 = i32x4.shl(i32x4.add(k0, bias), 23), s1 = i32x4.shl(i32x4.add(k1, bias), 23);
   const s2 = i32x4.shl(i32x4.add(k2, bias), 23), s3 = i32x4.shl(i32x4.add(k3, bias), 23);
@@ -180,8 +180,8 @@ export const ACT_QUAD = 2;
   const p2 = f32x4.mul(v128.and(f32x4.mul(y2, s2), f32x4.gt(w2, kc(EXP_LO))), kc(INV_SQRT2PI));
   const p3 = f32x4.mul(v128.and(f32x4.mul(y3, s3), f32x4.gt(w3, kc(EXP_LO))), kc(INV_SQRT2PI));
   // GELU′ = Φ(z) + z·φ(z)
-  v128.store(pd, f32x4.add(f0, f32x4.mul(z0, p0))); v128.store(pd, f32x4.add(f1, f32x4.mul(z1, p1)), 16);
-  v128.store(pd, f32x4.add(f2, f32x4.mul(z2, p2)), 32); v128.store(pd, f32x4.add(f3, f32x4.mul(z3, p3)), 48);
+  v128.store(pd, madd(f0, z0, p0)); v128.store(pd, madd(f1, z1, p1), 16);
+  v128.store(pd, madd(f2, z2, p2), 32); v128.store(pd, madd(f3, z3, p3), 48);
 }
 
 /** h = act(z) over n floats (n % 4 == 0; h may equal z), act′(z) at d when d != 0. */

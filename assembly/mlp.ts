@@ -4,7 +4,7 @@ import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
          T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE,
          EVAL_ROWS, evH, evLG, evInv, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { actSpan, hsum } from "./math";
+import { actSpan, hsum, madd } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_DW1, P_DE } from "./profile";
@@ -36,7 +36,7 @@ function lnRow(h: usize, inv: usize): void {
   let q = f32x4.splat(0);
   for (let k = 0; k < H4; k += 4) {
     const c = f32x4.sub(v128.load(h + (<usize>k << 2)), vmu);
-    q = f32x4.add(q, f32x4.mul(c, c));
+    q = madd(q, c, c);
   }
   const vr: f32 = max<f32>(0, (hsum(q) - <f32>(H4 - H) * mu * mu) / <f32>H);
   const is: f32 = 1.0 / Mathf.sqrt(vr + LN_EPS);

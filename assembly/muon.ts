@@ -9,6 +9,7 @@
 // so padding stays exactly +0.
 
 import { gemmNN, transpose } from "./gemm";
+import { madd } from "./math";
 
 const NS_A: f32 = 3.4445, NS_B: f32 = -4.7750, NS_C: f32 = 2.0315;
 
@@ -44,12 +45,12 @@ export function newtonSchulz(x: usize, R: i32, C: i32, A: usize, B: usize, T: us
     gemmNN(B, A, A, R, R, R, R, R, R, false);      // B = A·A
     for (let i = 0; i < nRR; i += 4) {             // B = b·A + c·A·A
       const o = <usize>i << 2;
-      v128.store(B + o, f32x4.add(f32x4.mul(vb, v128.load(A + o)), f32x4.mul(vc, v128.load(B + o))));
+      v128.store(B + o, madd(f32x4.mul(vc, v128.load(B + o)), vb, v128.load(A + o)));
     }
     gemmNN(T, B, x, R, R, C, R, C, C, false);      // T = B·X (R × C)
     for (let i = 0; i < n; i += 4) {               // X = a·X + B·X
       const o = <usize>i << 2;
-      v128.store(x + o, f32x4.add(f32x4.mul(va, v128.load(x + o)), v128.load(T + o)));
+      v128.store(x + o, madd(v128.load(T + o), va, v128.load(x + o)));
     }
   }
 }

@@ -1,19 +1,23 @@
-// `npm run bench`: throughput on this machine, side by side with the PyTorch reference. A
-// benchmark, not a test: it asserts nothing. Medians of BENCH_REPS (default 5) repetitions; the
-// table goes to stdout and everything to bench/results.json.
-//   1. steps/s of one run on one core (small, paper and p 97 configs) and achieved GFLOP/s
-//      (structured FLOPs) as a fraction of a measured wasm f32x4 mul+add peak;
-//   2. ../shared/reference/paper_mlp.py bench (1 thread, 16 seeds batched) where torch exists;
-//   3. the eval share of a whole run's time, from the logging grid;
-//   4. a 64-run sweep on 1 and 2 workers (scaling) with the process's peak RSS;
-//   5. the opt-in --fast-math (relaxed-SIMD FMA) kernels where this Node supports them;
-//   6. steps/s of the attention model, sparse parity, Tian's network and Muon at PROTOCOL.md sizes.
+// `npm run bench`: throughput on this machine, side by side with the PyTorch rivals. A benchmark, not a
+// test: it asserts nothing. Medians of BENCH_REPS (default 5) repetitions; tables to stdout, everything
+// to bench/results.json. This VM's speed drifts by up to 2× between minutes, so every repetition measures
+// the peaks and the rivals right beside the run and the ratios are medians of per-repetition ratios.
+//   1. steps/s of one run on one core (small, paper, p 97 configs) with the default kernels (auto) and
+//      the strict ones, as a fraction of the peak of the kernels it runs (128-bit FMA, or 256-bit where
+//      V8 revectorizes) and of the mul+add peak, each measured by a tiny kernel;
+//   2. the best PyTorch rival per repetition: ../shared/reference/paper_mlp.py bench (the authors' dense
+//      first layer) and torch_table.py (our lookup-table layer), each at 1 and 16 seeds, 1 thread;
+//   3. the same table under every other Node found (BENCH_NODES=path:path, else .node24/, where
+//      `npm install --prefix .node24 node@24` puts Node 24), run as a child process;
+//   4. the eval share of a default run, steps/s of the other models (the calibration of the --dry-run
+//      time estimates, src/cost.ts), and a 64-run sweep on 1 and 2 workers (scaling, peak RSS).
 import { writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { instantiate } from "../src/engine.js";
+import { instantiate, Abi } from "../src/engine.js";
+import { loadKernels, Kernels } from "../src/kernels.js";
 import { prepare } from "../src/run.js";
 import { parseRunConfig, logGrid } from "../src/options.js";
 import { stepFlops } from "../src/cost.js";
@@ -22,100 +26,139 @@ import { runSweep } from "../src/sweep.js";
 import { median } from "../src/stats.js";
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
+const CHILD = process.argv.includes("--single-run-only");
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const abi = instantiate();
+const def = loadKernels("auto"), strict = loadKernels("strict");
+const abi = instantiate(def), strictAbi = instantiate(strict);
+const width = (k: Kernels) => (k.wide ? "256-bit" : "128-bit");
 
-const fastAbi = null as ReturnType<typeof instantiate> | null;
-
-function peakGflops(): number {
-  for (let i = 0; i < 300; i++) abi.peak(1e4, 1); // many short calls: V8 tiers the loop up to optimized code
-  return median(Array.from({ length: REPS }, peakOnce));
+// Peaks, GFLOP/s: mul+add (12 chains of f32x4 mul → add) and the default kernels' multiply-add in the
+// shape they run (12 xmm chains, or 16 that V8 pairs into 8 ymm chains).
+const buf = abi.scratch(288);
+new Float32Array(abi.memory.buffer, buf, 72).fill(0.5).fill(0.999999, 64, 68).fill(1e-7, 68, 72);
+function peakOnce(kind: "muladd" | "kernels"): number {
+  const n = 2e7, t0 = performance.now();
+  if (kind === "muladd") { abi.peak(n, 1); return (n * 12 * 8) / ((performance.now() - t0) * 1e6); }
+  const chains = def.wide ? 16 : 12;
+  if (def.wide) abi.peakMadd16(n, buf); else abi.peakMadd12(n, buf);
+  return (n * chains * 8) / ((performance.now() - t0) * 1e6);
 }
-/** One ~0.1 s measurement of the peak (after peakGflops has warmed it up). */
-function peakOnce(): number { const n = 3e7, t0 = performance.now(); abi.peak(n, 1); return (n * 12 * 8) / ((performance.now() - t0) * 1e6); }
+for (let i = 0; i < 300; i++) { abi.peak(1e4, 1); abi.peakMadd12(1e4, buf); abi.peakMadd16(1e4, buf); } // tier up
 
-// the PyTorch reference, as test/trajectory.test.ts finds it
-const PY = "/usr/bin/python3", REF = join(ROOT, "..", "shared", "reference", "paper_mlp.py");
-const hasTorch = existsSync(PY) && existsSync(REF) && spawnSync(PY, ["-c", "import torch"]).status === 0;
-/** One repetition of the PyTorch reference (1 thread, 16 seeds batched): seed-steps/s, or null. */
-function torchOnce(p: number, d: number, H: number, frac: number, steps: number): number | null {
+// the PyTorch rivals, as test/trajectory.test.ts finds torch
+const PY = "/usr/bin/python3", REF = join(ROOT, "..", "shared", "reference");
+const hasTorch = existsSync(PY) && existsSync(join(REF, "paper_mlp.py")) && spawnSync(PY, ["-c", "import torch"]).status === 0;
+const RIVALS = [["paper_mlp.py", 1], ["paper_mlp.py", 16], ["torch_table.py", 1], ["torch_table.py", 16]] as const;
+/** One repetition of every rival (1 thread): the fastest one's seed-steps/s and its name, or null. */
+function bestRival(p: number, d: number, H: number, frac: number, steps: number): { sps: number; name: string } | null {
   if (!hasTorch) return null;
-  const out = spawnSync(PY, [REF, "bench", "--p", String(p), "--d", String(d), "--H", String(H), "--frac", String(frac), "--seeds", "16", "--steps", String(steps), "--threads", "1"], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
-  return out.status === 0 ? JSON.parse(out.stdout.trim().split("\n").at(-1)!).seed_steps_per_s : null;
+  let best: { sps: number; name: string } | null = null;
+  for (const [script, seeds] of RIVALS) {
+    const args = [join(REF, script), ...(script === "paper_mlp.py" ? ["bench"] : []), "--p", String(p), "--d", String(d), "--H", String(H),
+      "--frac", String(frac), "--seeds", String(seeds), "--steps", String(Math.max(3, Math.round(steps * (seeds === 1 ? 2 : 1)))), "--threads", "1"];
+    const out = spawnSync(PY, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
+    if (out.status !== 0) continue;
+    const sps = JSON.parse(out.stdout.trim().split("\n").at(-1)!).seed_steps_per_s;
+    if (!best || sps > best.sps) best = { sps, name: `${script} ${seeds}` };
+  }
+  return best;
 }
 
-const peaks = [peakGflops()];
+function stepsPerSecond(a: Abi, steps: number): number {
+  const t0 = performance.now();
+  a.advance(steps);
+  return (steps * 1000) / (performance.now() - t0);
+}
+
 const configs = [
-  { name: "small", p: 23, d: 32, H: 64, frac: 0.4, steps: 2000, torchSteps: 200 },
-  { name: "paper", p: 59, d: 128, H: 256, frac: 0.4, steps: 200, torchSteps: 30 },
-  { name: "p97-frac0.3", p: 97, d: 128, H: 256, frac: 0.3, steps: 100, torchSteps: 10 },
+  { name: "small", p: 23, d: 32, H: 64, frac: 0.4, steps: 2000, torchSteps: 100 },
+  { name: "paper", p: 59, d: 128, H: 256, frac: 0.4, steps: 200, torchSteps: 16 },
+  { name: "p97-frac0.3", p: 97, d: 128, H: 256, frac: 0.3, steps: 100, torchSteps: 6 },
 ];
 const rows: Record<string, unknown>[] = [];
+const peaks = { muladd: [] as number[], kernels: [] as number[] };
+for (const c of configs) {
+  const cfg = parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }), flops = stepFlops(cfg);
+  for (const a of [abi, strictAbi]) { prepare(a, cfg); a.advance(Math.ceil(c.steps / 5)); } // warm-up: V8 tiers up
+  const r = { sps: [] as number[], strict: [] as number[], ofPeak: [] as number[], ofMulAdd: [] as number[], vs: [] as number[],
+              torch: [] as number[], rival: new Map<string, number>() };
+  for (let rep = 0; rep < REPS; rep++) {
+    const pk = peakOnce("kernels"), pm = peakOnce("muladd");
+    peaks.kernels.push(pk); peaks.muladd.push(pm);
+    const sps = stepsPerSecond(abi, c.steps);
+    r.sps.push(sps); r.strict.push(stepsPerSecond(strictAbi, c.steps));
+    r.ofPeak.push((sps * flops) / 1e9 / pk); r.ofMulAdd.push((sps * flops) / 1e9 / pm);
+    const t = bestRival(c.p, c.d, c.H, c.frac, c.torchSteps);
+    if (t) { r.torch.push(t.sps); r.vs.push(sps / t.sps); r.rival.set(t.name, (r.rival.get(t.name) ?? 0) + 1); }
+  }
+  const sps = median(r.sps);
+  rows.push({
+    node: process.version, config: c.name, kernels: `${def.name} ${width(def)}`, steps_per_s: +sps.toFixed(1),
+    gflops: +((sps * flops) / 1e9).toFixed(2), of_peak: +median(r.ofPeak).toFixed(3), of_muladd_peak: +median(r.ofMulAdd).toFixed(3),
+    strict_steps_per_s: +median(r.strict).toFixed(1),
+    best_rival: r.torch.length ? [...r.rival].sort((x, y) => y[1] - x[1])[0][0] : null,
+    rival_seed_steps_per_s: r.torch.length ? +median(r.torch).toFixed(1) : null, vs_best_rival: r.vs.length ? +median(r.vs).toFixed(2) : null,
+  });
+}
+const peakRow = { node: process.version, kernels: `${def.name} ${width(def)}`, peak_gflops: +median(peaks.kernels).toFixed(1),
+                  muladd_peak_gflops: +median(peaks.muladd).toFixed(1) };
+if (CHILD) {
+  process.stdout.write(JSON.stringify({ rows, peak: peakRow }) + "\n");
+  process.exit(0);
+}
+
+// the same table under the other Node versions found
+const others = (process.env.BENCH_NODES ?? join(ROOT, ".node24", "node_modules", ".bin", "node")).split(":").filter((p) => p && existsSync(p));
+const peakRows = [peakRow];
+for (const node of others) {
+  const out = spawnSync(node, [fileURLToPath(import.meta.url), "--single-run-only"], { encoding: "utf8", env: process.env, maxBuffer: 1 << 24 });
+  if (out.status !== 0) { process.stderr.write(`bench: ${node} failed: ${out.stderr.trim().split("\n").at(-1)}\n`); continue; }
+  const got = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
+  rows.push(...got.rows); peakRows.push(got.peak);
+}
+console.table(peakRows);
+console.table(rows);
+
+// eval share of a default run (20 000 steps, geom:360): an evaluation's marginal cost, since evaluate()
+// leaves the train forward pass for the next step: (evaluate + one step) − (one step)
+const evalRows: Record<string, unknown>[] = [];
 for (const c of configs) {
   prepare(abi, parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }));
-  abi.advance(Math.ceil(c.steps / 5)); // warm-up: lets V8 tier the kernels up to optimized code
-  // This VM's clock swings by up to 2× from one minute to the next, so every repetition measures
-  // the peak and the PyTorch reference right beside the run, and the ratios are medians of
-  // per-repetition ratios (robust to the swings); the absolute numbers are plain medians.
-  const flops = stepFlops({ task: "modular", model: "mlp", p: c.p, d: c.d, H: c.H, frac: c.frac, m: 0 });
-  const rates: number[] = [], fracs: number[] = [], torches: number[] = [], ratios: number[] = [], fastRates: number[] = [], gains: number[] = [];
-  if (fastAbi) { prepare(fastAbi, parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac })); fastAbi.advance(Math.ceil(c.steps / 5)); }
-  for (let r = 0; r < REPS; r++) {
-    const pk = peakOnce();
-    const t0 = performance.now(); abi.advance(c.steps);
-    const sps = (c.steps * 1000) / (performance.now() - t0);
-    rates.push(sps); fracs.push((sps * flops) / 1e9 / pk); peaks.push(pk);
-    const t = torchOnce(c.p, c.d, c.H, c.frac, c.torchSteps);
-    if (t !== null) { torches.push(t); ratios.push(sps / t); }
-    if (fastAbi) {
-      const t1 = performance.now(); fastAbi.advance(c.steps);
-      const f = (c.steps * 1000) / (performance.now() - t1);
-      fastRates.push(f); gains.push(f / sps);
-    }
-  }
-  // an evaluation's marginal cost: evaluate() leaves the train forward pass for the next step, so time
-  // (evaluate + one step) − (one step)
+  abi.advance(Math.ceil(c.steps / 5));
+  const sps = stepsPerSecond(abi, c.steps);
   const evalMs = median(Array.from({ length: REPS }, () => {
     const t0 = performance.now(); abi.evaluate(); abi.advance(1);
     const t1 = performance.now(); abi.advance(1);
     return 2 * t1 - t0 - performance.now();
   }));
-  const sps = median(rates), gflops = (sps * flops) / 1e9;
-  // eval share over a default run (20 000 steps, geom:360 grid): evaluations / (training + evaluations)
   const nEval = logGrid("geom:360", 20000).length, trainMs = (20000 * 1000) / sps;
-  const torch = torches.length ? median(torches) : null;
-  const fastSps = fastRates.length ? median(fastRates) : null;
-  rows.push({
-    config: c.name, p: c.p, d: c.d, H: c.H, frac: c.frac, steps_per_s: +sps.toFixed(1), gflops: +gflops.toFixed(2),
-    of_peak: +median(fracs).toFixed(3), eval_ms: +evalMs.toFixed(2), eval_share: +((nEval * evalMs) / (trainMs + nEval * evalMs)).toFixed(4),
-    torch_seed_steps_per_s: torch === null ? null : +torch.toFixed(1), vs_torch: torch === null ? null : +median(ratios).toFixed(2),
-    fast_math_steps_per_s: fastSps === null ? null : +fastSps.toFixed(1), fast_math_gain: fastSps === null ? null : +median(gains).toFixed(2),
-  });
+  evalRows.push({ config: c.name, eval_ms: +evalMs.toFixed(2), eval_share: +((nEval * evalMs) / (trainMs + nEval * evalMs)).toFixed(4) });
 }
-const peak = median(peaks);
-console.log(`wasm f32x4 mul+add peak: ${peak.toFixed(1)} GFLOP/s (one core; median of ${peaks.length} measurements, ${Math.min(...peaks).toFixed(1)}–${Math.max(...peaks).toFixed(1)})`);
-console.table(rows);
+console.table(evalRows);
 
-// the other models and Muon at PROTOCOL.md's sizes (no PyTorch counterpart): steps/s of one run
-const others = [
-  { name: "attn p59 (d 128, H 512)", raw: { model: "attn" }, steps: 20 },
-  { name: "attn p59 layernorm", raw: { model: "attn", layernorm: true }, steps: 20 },
-  { name: "parity n30 k3 (H 512)", raw: { task: "parity" }, steps: 100 },
-  { name: "tian p59 (H 256) mse", raw: { model: "tian", loss: "mse" }, steps: 100 },
-  { name: "paper mlp + muon", raw: { optim: "muon" }, steps: 30 },
+// the other models and Muon at PROTOCOL.md's sizes, and the MLP at the small and paper sizes: GFLOP/s
+// per model, which src/cost.ts's time estimates are calibrated from
+const models = [
+  { name: "mlp small (p 23, d 32, H 64)", key: "mlp_small", raw: { p: 23, d: 32, H: 64, frac: 0.4 }, steps: 1000 },
+  { name: "mlp paper (p 59, d 128, H 256)", key: "mlp", raw: {}, steps: 100 },
+  { name: "attn p59 (d 128, H 512)", key: "attn", raw: { model: "attn" }, steps: 20 },
+  { name: "attn p59 layernorm", key: "attn_layernorm", raw: { model: "attn", layernorm: true }, steps: 20 },
+  { name: "parity n30 k3 (H 512)", key: "parity", raw: { task: "parity" }, steps: 100 },
+  { name: "tian p59 (H 256) mse", key: "tian", raw: { model: "tian", loss: "mse" }, steps: 100 },
+  { name: "paper mlp + muon", key: "muon", raw: { optim: "muon" }, steps: 30 },
 ];
-const otherRows: Record<string, unknown>[] = [];
-for (const o of others) {
+const modelRows: Record<string, unknown>[] = [];
+for (const o of models) {
   const cfg = parseRunConfig(o.raw);
   prepare(abi, cfg);
   abi.advance(Math.ceil(o.steps / 5));
-  const sps = median(Array.from({ length: REPS }, () => { const t0 = performance.now(); abi.advance(o.steps); return (o.steps * 1000) / (performance.now() - t0); }));
-  otherRows.push({ config: o.name, steps_per_s: +sps.toFixed(1), gflops: +((sps * stepFlops(cfg)) / 1e9).toFixed(2) });
+  const sps = median(Array.from({ length: REPS }, () => stepsPerSecond(abi, o.steps)));
+  modelRows.push({ config: o.name, key: o.key, steps_per_s: +sps.toFixed(1), gflops: +((sps * stepFlops(cfg)) / 1e9).toFixed(2) });
 }
-console.table(otherRows);
+console.table(modelRows);
 
 // scaling: the same 64-run sweep on 1 and 2 workers, twice in alternation (the speedup is the median
-// of the pairs' ratios, robust to the VM's clock swings)
+// of the pairs' ratios)
 const spec = { name: "bench-scaling", p: 23, d: 32, H: 64, frac: 0.4, lr: 3e-3, "max-steps": 1500, seeds: 64 };
 const sweepSeconds = async (workers: number): Promise<number> => {
   const out = mkdtempSync(join(tmpdir(), "groksweep-bench-"));
@@ -138,4 +181,7 @@ const scaling = [1, 2].map((workers, j) => {
 });
 console.table(scaling);
 
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, reps: REPS, peak_gflops: +peak.toFixed(2), single_run: rows, other_models: otherRows, scaling }, null, 2) + "\n");
+writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({
+  date: new Date().toISOString(), node: process.version, kernels: def.detail, reps: REPS, peaks: peakRows, single_run: rows,
+  eval: evalRows, models: modelRows, scaling,
+}, null, 2) + "\n");

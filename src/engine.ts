@@ -43,6 +43,8 @@ export interface Abi {
   testSumSq(x: number, n: number): number;
   testTables(): number;
   peak(iters: number, x: number): number;
+  peakMadd12(iters: number, buf: number): void;
+  peakMadd16(iters: number, buf: number): void;
   setWide(on: number): void;
   fmaProbe(a: number, b: number, c: number): number;
 }
