@@ -148,8 +148,9 @@ export const ACT_QUAD = 2;
   // Φ(z) and h = z·Φ(z)
   const f0 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e0)), f1 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e1));
   const f2 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e2)), f3 = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), e3));
-  v128.store(ph, f32x4.mul(z0, f0)); v128.store(ph, f32x4.mul(z1, f1), 16);
-  v128.store(ph, f32x4.mul(z2, f2), 32); v128.store(ph, f32x4.mul(z3, f3), 48);
+  // (each upper half stored first, the order V8's revectorizer pairs; z was read in full above)
+  v128.store(ph, f32x4.mul(z1, f1), 16); v128.store(ph, f32x4.mul(z0, f0));
+  v128.store(ph, f32x4.mul(z3, f3), 48); v128.store(ph, f32x4.mul(z2, f2), 32);
   if (!pd) return;
   // φ(z) = exp(−z²/2)/√(2π), as exp4
   const w0 = f32x4.mul(f32x4.mul(z0, z0), kc(NHALF)), w1 = f32x4.mul(f32x4.mul(z1, z1), kc(NHALF));
@@ -180,8 +181,8 @@ export const ACT_QUAD = 2;
   const p2 = f32x4.mul(v128.and(f32x4.mul(y2, s2), f32x4.gt(w2, kc(EXP_LO))), kc(INV_SQRT2PI));
   const p3 = f32x4.mul(v128.and(f32x4.mul(y3, s3), f32x4.gt(w3, kc(EXP_LO))), kc(INV_SQRT2PI));
   // GELU′ = Φ(z) + z·φ(z)
-  v128.store(pd, madd(f0, z0, p0)); v128.store(pd, madd(f1, z1, p1), 16);
-  v128.store(pd, madd(f2, z2, p2), 32); v128.store(pd, madd(f3, z3, p3), 48);
+  v128.store(pd, madd(f1, z1, p1), 16); v128.store(pd, madd(f0, z0, p0));
+  v128.store(pd, madd(f3, z3, p3), 48); v128.store(pd, madd(f2, z2, p2), 32);
 }
 
 /** h = act(z) over n floats (n % 4 == 0; h may equal z), act′(z) at d when d != 0. */
