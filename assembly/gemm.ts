@@ -17,20 +17,20 @@ export let wide = false;
 /** Use the 256-bit tile shape (the host sets it when V8 revectorizes). Results are the same either way. */
 export function setWide(on: bool): void { wide = on; }
 
-// @ts-ignore: decorator
-@inline function cp(c: usize, i: i32, ldc: i32, j: i32): usize { return c + ((<usize>i * <usize>ldc + <usize>j) << 2); }
+// The operands of the GEMM in progress: set by gemm(), read once by each tile at its start.
+let gC: usize = 0, gA: usize = 0, gB: usize = 0, gSa: usize = 0, gSk: usize = 0, gSb: usize = 0, gSc: usize = 0;
+let gLdc = 0, gLdb = 0, gSai = 0, gK0 = 0, gK1 = 0, gAcc = false;
 
 // One tile: rows [i, i + R) × columns [j, j + 4V), k in [k0, k1). R ≤ 6 and V ≤ 4 are constants after
 // inlining, so every test on them folds away. The accumulators start as zero or as C through an `if`
-// (not a select): only then does V8's revectorizer pair them across the loop.
+// (not a select), and each row's upper half is stored first: only then does V8's revectorizer pair them.
 // @ts-ignore: decorator
-@inline function tile(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
-                      ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
-  const z = f32x4.splat(0), sa = <usize>sai << 2, sc = <usize>ldc << 2;
-  const c0 = cp(c, i, ldc, j), c1 = c0 + sc, c2 = c1 + sc, c3 = c2 + sc, c4 = c3 + sc, c5 = c4 + sc;
+@inline function tile(i: i32, j: i32, R: i32, V: i32): void {
+  const sa = gSa, sk = gSk, sb = gSb, sc = gSc, k0 = gK0, k1 = gK1, z = f32x4.splat(0);
+  const c0 = gC + ((<usize>i * <usize>gLdc + <usize>j) << 2), c1 = c0 + sc, c2 = c1 + sc, c3 = c2 + sc, c4 = c3 + sc, c5 = c4 + sc;
   let x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z, x20 = z, x21 = z, x22 = z, x23 = z;
   let x30 = z, x31 = z, x32 = z, x33 = z, x40 = z, x41 = z, x42 = z, x43 = z, x50 = z, x51 = z, x52 = z, x53 = z;
-  if (acc) {
+  if (gAcc) {
     x00 = v128.load(c0); if (V > 1) x01 = v128.load(c0, 16); if (V > 2) x02 = v128.load(c0, 32); if (V > 3) x03 = v128.load(c0, 48);
     if (R > 1) { x10 = v128.load(c1); if (V > 1) x11 = v128.load(c1, 16); if (V > 2) x12 = v128.load(c1, 32); if (V > 3) x13 = v128.load(c1, 48); }
     if (R > 2) { x20 = v128.load(c2); if (V > 1) x21 = v128.load(c2, 16); if (V > 2) x22 = v128.load(c2, 32); if (V > 3) x23 = v128.load(c2, 48); }
@@ -38,7 +38,7 @@ export function setWide(on: bool): void { wide = on; }
     if (R > 4) { x40 = v128.load(c4); if (V > 1) x41 = v128.load(c4, 16); if (V > 2) x42 = v128.load(c4, 32); if (V > 3) x43 = v128.load(c4, 48); }
     if (R > 5) { x50 = v128.load(c5); if (V > 1) x51 = v128.load(c5, 16); if (V > 2) x52 = v128.load(c5, 32); if (V > 3) x53 = v128.load(c5, 48); }
   }
-  let pa = a + ((<usize>i * <usize>sai) << 2) + <usize>k0 * sk, pb = b + ((<usize>k0 * <usize>ldb + <usize>j) << 2);
+  let pa = gA + ((<usize>i * <usize>gSai) << 2) + <usize>k0 * sk, pb = gB + ((<usize>k0 * <usize>gLdb + <usize>j) << 2);
   for (let k = k0; k < k1; k++) {
     const b0 = v128.load(pb), b1 = V > 1 ? v128.load(pb, 16) : z, b2 = V > 2 ? v128.load(pb, 32) : z, b3 = V > 3 ? v128.load(pb, 48) : z;
     { const s = v128.load32_splat(pa);
@@ -55,95 +55,81 @@ export function setWide(on: bool): void { wide = on; }
       x50 = madd(x50, s, b0); if (V > 1) x51 = madd(x51, s, b1); if (V > 2) x52 = madd(x52, s, b2); if (V > 3) x53 = madd(x53, s, b3); }
     pa += sk; pb += sb;
   }
-  v128.store(c0, x00); if (V > 1) v128.store(c0, x01, 16); if (V > 2) v128.store(c0, x02, 32); if (V > 3) v128.store(c0, x03, 48);
-  if (R > 1) { v128.store(c1, x10); if (V > 1) v128.store(c1, x11, 16); if (V > 2) v128.store(c1, x12, 32); if (V > 3) v128.store(c1, x13, 48); }
-  if (R > 2) { v128.store(c2, x20); if (V > 1) v128.store(c2, x21, 16); if (V > 2) v128.store(c2, x22, 32); if (V > 3) v128.store(c2, x23, 48); }
-  if (R > 3) { v128.store(c3, x30); if (V > 1) v128.store(c3, x31, 16); if (V > 2) v128.store(c3, x32, 32); if (V > 3) v128.store(c3, x33, 48); }
-  if (R > 4) { v128.store(c4, x40); if (V > 1) v128.store(c4, x41, 16); if (V > 2) v128.store(c4, x42, 32); if (V > 3) v128.store(c4, x43, 48); }
-  if (R > 5) { v128.store(c5, x50); if (V > 1) v128.store(c5, x51, 16); if (V > 2) v128.store(c5, x52, 32); if (V > 3) v128.store(c5, x53, 48); }
+  if (V > 1) v128.store(c0, x01, 16); v128.store(c0, x00); if (V > 3) v128.store(c0, x03, 48); if (V > 2) v128.store(c0, x02, 32);
+  if (R > 1) { if (V > 1) v128.store(c1, x11, 16); v128.store(c1, x10); if (V > 3) v128.store(c1, x13, 48); if (V > 2) v128.store(c1, x12, 32); }
+  if (R > 2) { if (V > 1) v128.store(c2, x21, 16); v128.store(c2, x20); if (V > 3) v128.store(c2, x23, 48); if (V > 2) v128.store(c2, x22, 32); }
+  if (R > 3) { if (V > 1) v128.store(c3, x31, 16); v128.store(c3, x30); if (V > 3) v128.store(c3, x33, 48); if (V > 2) v128.store(c3, x32, 32); }
+  if (R > 4) { if (V > 1) v128.store(c4, x41, 16); v128.store(c4, x40); if (V > 3) v128.store(c4, x43, 48); if (V > 2) v128.store(c4, x42, 32); }
+  if (R > 5) { if (V > 1) v128.store(c5, x51, 16); v128.store(c5, x50); if (V > 3) v128.store(c5, x53, 48); if (V > 2) v128.store(c5, x52, 32); }
 }
 
-// Each tile shape is a function of its own: inlined into the loops around it, V8 hoisted the row
-// broadcasts and spilled an accumulator (measured: 3 × 12 tiles at 16 instead of 28 GFLOP/s).
-function t5x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 4); }
-function t4x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 4); }
-function t3x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 4); }
-function t2x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 4); }
-function t1x4(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 4); }
-function t5x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 3); }
-function t4x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 3); }
-function t3x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 3); }
-function t2x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 3); }
-function t1x3(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 3); }
-function t6x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 6, 2); }
-function t5x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 2); }
-function t4x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 2); }
-function t3x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 2); }
-function t2x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 2); }
-function t1x2(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 2); }
-function t6x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 6, 1); }
-function t5x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 1); }
-function t4x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, 1); }
-function t3x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 1); }
-function t2x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, 1); }
-function t1x1(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool): void { tile(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, 1); }
+// Each tile shape in use is a function of its own: inlined into the loops around it, V8 hoisted the
+// row broadcasts and spilled an accumulator (measured: 3 × 12 tiles at 16 instead of 28 GFLOP/s).
+function t5x4(i: i32, j: i32): void { tile(i, j, 5, 4); } function t4x4(i: i32, j: i32): void { tile(i, j, 4, 4); } function t3x4(i: i32, j: i32): void { tile(i, j, 3, 4); }
+function t2x4(i: i32, j: i32): void { tile(i, j, 2, 4); } function t1x4(i: i32, j: i32): void { tile(i, j, 1, 4); }
+function t5x3(i: i32, j: i32): void { tile(i, j, 5, 3); } function t4x3(i: i32, j: i32): void { tile(i, j, 4, 3); } function t3x3(i: i32, j: i32): void { tile(i, j, 3, 3); }
+function t2x3(i: i32, j: i32): void { tile(i, j, 2, 3); } function t1x3(i: i32, j: i32): void { tile(i, j, 1, 3); }
+function t6x2(i: i32, j: i32): void { tile(i, j, 6, 2); } function t5x2(i: i32, j: i32): void { tile(i, j, 5, 2); } function t4x2(i: i32, j: i32): void { tile(i, j, 4, 2); }
+function t3x2(i: i32, j: i32): void { tile(i, j, 3, 2); } function t2x2(i: i32, j: i32): void { tile(i, j, 2, 2); } function t1x2(i: i32, j: i32): void { tile(i, j, 1, 2); }
+function t6x1(i: i32, j: i32): void { tile(i, j, 6, 1); } function t5x1(i: i32, j: i32): void { tile(i, j, 5, 1); } function t4x1(i: i32, j: i32): void { tile(i, j, 4, 1); }
+function t3x1(i: i32, j: i32): void { tile(i, j, 3, 1); } function t2x1(i: i32, j: i32): void { tile(i, j, 2, 1); } function t1x1(i: i32, j: i32): void { tile(i, j, 1, 1); }
 
 // The tile function of shape R × V (constants after inlining: the chain folds to one call).
 // @ts-ignore: decorator
-@inline function tileRV(c: usize, a: usize, b: usize, i: i32, j: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize, ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
-  if (V == 4) { if (R == 5) t5x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x4(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
-  else if (V == 3) { if (R == 5) t5x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x3(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
-  else if (V == 2) { if (R == 6) t6x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 5) t5x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x2(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
-  else if (V == 1) { if (R == 6) t6x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 5) t5x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 4) t4x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 3) t3x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 2) t2x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); else if (R == 1) t1x1(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc); }
+@inline function tileRV(i: i32, j: i32, R: i32, V: i32): void {
+  if (V == 4) { if (R == 5) t5x4(i, j); else if (R == 4) t4x4(i, j); else if (R == 3) t3x4(i, j); else if (R == 2) t2x4(i, j); else if (R == 1) t1x4(i, j); }
+  else if (V == 3) { if (R == 5) t5x3(i, j); else if (R == 4) t4x3(i, j); else if (R == 3) t3x3(i, j); else if (R == 2) t2x3(i, j); else if (R == 1) t1x3(i, j); }
+  else if (V == 2) { if (R == 6) t6x2(i, j); else if (R == 5) t5x2(i, j); else if (R == 4) t4x2(i, j); else if (R == 3) t3x2(i, j); else if (R == 2) t2x2(i, j); else if (R == 1) t1x2(i, j); }
+  else if (V == 1) { if (R == 6) t6x1(i, j); else if (R == 5) t5x1(i, j); else if (R == 4) t4x1(i, j); else if (R == 3) t3x1(i, j); else if (R == 2) t2x1(i, j); else if (R == 1) t1x1(i, j); }
 }
 
-// Rows [i, i + R) across all columns: tiles of V vectors, then one tile of the N mod 4V columns left.
+// Rows [i, i + R) across all N columns: tiles of V vectors, then one tile of the N mod 4V columns left.
 // @ts-ignore: decorator
-@inline function band(c: usize, a: usize, b: usize, i: i32, N: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
-                      ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
+@inline function band(i: i32, N: i32, R: i32, V: i32): void {
   const jV = N - N % (4 * V), rest = (N - jV) >> 2;
-  for (let j = 0; j < jV; j += 4 * V) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, V);
-  const j = jV;
-  if (V > 1 && rest == 1) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, 1);
-  if (V > 2 && rest == 2) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, 2);
-  if (V > 3 && rest == 3) tileRV(c, a, b, i, j, k0, k1, sai, sk, sb, ldb, ldc, acc, R, 3);
+  for (let j = 0; j < jV; j += 4 * V) tileRV(i, j, R, V);
+  if (V > 1 && rest == 1) tileRV(i, jV, R, 1);
+  if (V > 2 && rest == 2) tileRV(i, jV, R, 2);
+  if (V > 3 && rest == 3) tileRV(i, jV, R, 3);
 }
 
 // One k-chunk over all of C in bands of R rows; the M mod R rows left go in one narrower band.
 // @ts-ignore: decorator
-@inline function chunk(c: usize, a: usize, b: usize, M: i32, N: i32, k0: i32, k1: i32, sai: i32, sk: usize, sb: usize,
-                       ldb: i32, ldc: i32, acc: bool, R: i32, V: i32): void {
+@inline function chunk(M: i32, N: i32, R: i32, V: i32): void {
   let i = 0;
-  for (; i + R <= M; i += R) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, R, V);
+  for (; i + R <= M; i += R) band(i, N, R, V);
   const rest = M - i;
-  if (R > 1 && rest == 1) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 1, V);
-  if (R > 2 && rest == 2) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 2, V);
-  if (R > 3 && rest == 3) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, V);
-  if (R > 4 && rest == 4) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 4, V);
-  if (R > 5 && rest == 5) band(c, a, b, i, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, V);
+  if (R > 1 && rest == 1) band(i, N, 1, V);
+  if (R > 2 && rest == 2) band(i, N, 2, V);
+  if (R > 3 && rest == 3) band(i, N, 3, V);
+  if (R > 4 && rest == 4) band(i, N, 4, V);
+  if (R > 5 && rest == 5) band(i, N, 5, V);
 }
 
 export function gemm(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
                      sai: i32, sak: i32, ldb: i32, ldc: i32, accumulate: bool): void {
-  const sk = <usize>sak << 2, sb = <usize>ldb << 2;
+  gC = c; gA = a; gB = b; gSai = sai; gLdb = ldb; gLdc = ldc;
+  gSa = <usize>sai << 2; gSk = <usize>sak << 2; gSb = <usize>ldb << 2; gSc = <usize>ldc << 2;
   for (let k0 = 0; k0 < K || k0 == 0; k0 += KC) { // K = 0 still zeroes C (or leaves it, accumulating)
-    const k1 = min(K, k0 + KC), acc = accumulate || k0 > 0;
-    if (wide) chunk(c, a, b, M, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 5, 4);
-    else if (ASC_FEATURE_RELAXED_SIMD) chunk(c, a, b, M, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 6, 2);
-    else chunk(c, a, b, M, N, k0, k1, sai, sk, sb, ldb, ldc, acc, 3, 3);
+    gK0 = k0; gK1 = min(K, k0 + KC); gAcc = accumulate || k0 > 0;
+    if (wide) chunk(M, N, 5, 4);
+    else if (ASC_FEATURE_RELAXED_SIMD) chunk(M, N, 6, 2);
+    else chunk(M, N, 3, 3);
     if (K == 0) break;
   }
 }
 
 /** C[M×N] (+)= A[M×K]·B[K×N], row-major with leading dimensions lda, ldb, ldc (in floats). */
 // @ts-ignore: decorator
-@inline export function gemmNN(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, lda: i32, ldb: i32, ldc: i32, acc: bool): void {
+@inline export function gemmNN(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, lda: i32, ldb: i32, ldc: i32,
+                               acc: bool): void {
   gemm(c, a, b, M, K, N, lda, 1, ldb, ldc, acc);
 }
 
 /** C[M×N] (+)= Aᵀ·B for A[R×M], B[R×N]: a reduction over the R rows. */
 // @ts-ignore: decorator
-@inline export function gemmTN(c: usize, a: usize, b: usize, R: i32, M: i32, N: i32, lda: i32, ldb: i32, ldc: i32, acc: bool): void {
+@inline export function gemmTN(c: usize, a: usize, b: usize, R: i32, M: i32, N: i32, lda: i32, ldb: i32, ldc: i32,
+                               acc: bool): void {
   gemm(c, a, b, M, R, N, 1, lda, ldb, ldc, acc);
 }
 

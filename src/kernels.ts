@@ -17,8 +17,14 @@ export const KERNEL_CHOICES = ["auto", "fma", "strict"] as const;
 export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 export type KernelName = Exclude<KernelChoice, "auto">;
 
+/** The numerics revision of each build: bumped whenever a build's results change (test/digest.test.ts
+ *  pins one digest per revision), so a directory is never resumed or merged across a change of numerics. */
+export const REVISION: Record<KernelName, number> = { strict: 1, fma: 1 };
+
 export interface Kernels {
   name: KernelName;
+  /** `${name}@${REVISION[name]}`: what a directory's results were computed with */
+  id: string;
   module: WebAssembly.Module;
   /** 256-bit tile shapes (V8 revectorizes); the results do not depend on it */
   wide: boolean;
@@ -164,16 +170,23 @@ export function loadKernels(choice: KernelChoice = "auto", warn = (s: string): u
       `${failed}${w ? "; GROKSWEEP_WIDE=0 turns 256-bit code off" : ""}`);
   }
   const hash = createHash("sha256").update(new Uint8Array(readFileSync(FILES[name]))).digest("hex").slice(0, 12);
-  const k = { name, module, wide: w, detail: `${name}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; node ${process.version}; wasm ${hash}` };
+  const k = { name, id: `${name}@${REVISION[name]}`, module, wide: w,
+              detail: `${name}@${REVISION[name]}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; node ${process.version}; wasm ${hash}` };
   loaded.set(choice, k);
   return k;
 }
 
-/** Older directories name the strict build "simd" (the same kernels, bit for bit); "relaxed-simd" was an
- *  earlier FMA build whose results the fma kernels do not reproduce. */
+/** The kernels a directory was computed with, as name@revision. Older directories name the strict build
+ *  "simd" (the same kernels, bit for bit) and carry no revision (1); "relaxed-simd" was an earlier FMA
+ *  build whose results the fma kernels do not reproduce. */
 export function kernelsOf(meta: Map<string, string>): string {
   const k = meta.get("groksweep.kernels") ?? "simd";
-  return k === "simd" ? "strict" : k;
+  return `${k === "simd" ? "strict" : k}@${meta.get("groksweep.kernels_rev") ?? 1}`;
+}
+
+/** The metadata entries that record a build. */
+export function kernelsMeta(k: Pick<Kernels, "name" | "detail">): [string, string][] {
+  return [["groksweep.kernels", k.name], ["groksweep.kernels_rev", String(REVISION[k.name])], ["groksweep.kernels_detail", k.detail]];
 }
 
 /** --kernels auto|fma|strict (--fast-math: the old name of --kernels fma). */

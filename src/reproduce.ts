@@ -12,7 +12,6 @@ export type Scale = keyof typeof SCALES;
 export const scaleSpec = (s: Scale): string => fileURLToPath(new URL(`../../${SCALES[s]}`, import.meta.url));
 
 /** FLOP rate per core behind the core-hour figures (the one `sweep --dry-run` uses). */
-export const CORE_FLOPS = 15e9;
 
 /** Published numbers of the dense sustained clamp and the p-scan (../shared/PROTOCOL.md). */
 export const PAPER = {
@@ -73,25 +72,29 @@ const paperTGrok = (rho: number): number | null => {
   return i < 0 ? null : PAPER.tGrok[i];
 };
 
-export interface Cost { boundSteps: number; boundFlops: number; expectedSteps: number | null; expectedFlops: number | null }
+export interface Cost {
+  boundSteps: number; boundFlops: number; boundSeconds: number;
+  expectedSteps: number | null; expectedFlops: number | null; expectedSeconds: number | null;
+}
 
 /** The budget bound, and at the paper's configuration the expected cost: runs stop at T_grok, taken as the paper's medians. */
 export function costOf(plan: DelayPlan): Cost {
   const runs = [...plan.free, ...plan.clamp];
   const flopsPerStep = (r: SweepRun) => r.cost / r.cfg.maxSteps;
   const boundSteps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0), boundFlops = runs.reduce((s, r) => s + r.cost, 0);
-  if (!plan.samePaperConfig) return { boundSteps, boundFlops, expectedSteps: null, expectedFlops: null };
+  const boundSeconds = runs.reduce((s, r) => s + r.seconds, 0);
+  if (!plan.samePaperConfig) return { boundSteps, boundFlops, boundSeconds, expectedSteps: null, expectedFlops: null, expectedSeconds: null };
   const expect = (r: SweepRun) => (!r.cfg.stopAtGrok ? r.cfg.maxSteps
     : Math.min(r.cfg.maxSteps, (r.cfg.arm === "free" ? PAPER.freeTGrok : paperTGrok(r.cfg.rho)) ?? r.cfg.maxSteps));
   return {
-    boundSteps, boundFlops,
+    boundSteps, boundFlops, boundSeconds,
     expectedSteps: runs.reduce((s, r) => s + expect(r), 0),
     expectedFlops: runs.reduce((s, r) => s + expect(r) * flopsPerStep(r), 0),
+    expectedSeconds: runs.reduce((s, r) => s + (expect(r) * r.seconds) / r.cfg.maxSteps, 0),
   };
 }
 
 const list = (xs: readonly number[]) => xs.join(", ");
-const coreHours = (flops: number) => flops / CORE_FLOPS / 3600;
 const hours = (h: number) => (h < 1 ? `${(h * 60).toFixed(h * 60 < 10 ? 1 : 0)} min` : `${h.toFixed(1)} h`);
 export const describeConfig = (c: RunConfig) =>
   `p ${c.p}, d ${c.d}, H ${c.H}, frac ${c.frac}, ${c.op}, ${c.act}${c.layernorm ? " + LayerNorm" : ""}, ${c.optim} lr ${c.lr} wd ${c.wd}`;
@@ -108,12 +111,12 @@ export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: num
     `  paper:    ${describeConfig({ ...plan.cfg, ...PAPER.config } as RunConfig)}, ${PAPER.seeds} seeds, t_int ${PAPER.config.tInt}` +
       (plan.samePaperConfig ? " (the same configuration)" : " (another configuration: α, R² and T_grok/T_grok(ρ=1) compare; absolute T_grok and Wc do not)"),
     `  runs:     ${sw.runs.length} (${plan.free.length} free + ${plan.clamp.length} clamp)`,
-    `  cost:     ≤ ${c.boundSteps.toLocaleString("en-US")} steps, ${(c.boundFlops / 1e12).toFixed(2)} TFLOP ≈ ${coreHours(c.boundFlops).toFixed(2)} core-hours at ${CORE_FLOPS / 1e9} GFLOP/s` +
-      ` (≤ ${hours(coreHours(c.boundFlops) / workers)} on ${workers} worker${workers > 1 ? "s" : ""}) if every run used its whole budget`,
+    `  cost:     ≤ ${c.boundSteps.toLocaleString("en-US")} steps, ${(c.boundFlops / 1e12).toFixed(2)} TFLOP ≈ ${(c.boundSeconds / 3600).toFixed(2)} core-hours at the rates` +
+      ` npm run bench measured (≤ ${hours(c.boundSeconds / 3600 / workers)} on ${workers} worker${workers > 1 ? "s" : ""}) if every run used its whole budget`,
   ];
   if (c.expectedSteps !== null) {
-    lines.push(`  expected: ≈ ${c.expectedSteps.toLocaleString("en-US")} steps ≈ ${coreHours(c.expectedFlops!).toFixed(1)} core-hours` +
-      ` (≈ ${hours(coreHours(c.expectedFlops!) / workers)} on ${workers} worker${workers > 1 ? "s" : ""}), runs stopping at the paper's median T_grok`);
+    lines.push(`  expected: ≈ ${c.expectedSteps.toLocaleString("en-US")} steps ≈ ${(c.expectedSeconds! / 3600).toFixed(1)} core-hours` +
+      ` (≈ ${hours(c.expectedSeconds! / 3600 / workers)} on ${workers} worker${workers > 1 ? "s" : ""}), runs stopping at the paper's median T_grok`);
   }
   return lines.join("\n") + "\n";
 }

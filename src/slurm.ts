@@ -12,10 +12,17 @@ export interface SlurmOptions {
   arraySize: number;   // tasks per array, at most the runs of its phase
   cpusPerTask: number;
   time: string | null; partition: string | null; sbatch: string[];  // extra #SBATCH options
+  /** the kernels every task runs (resolved at submission: tasks on nodes that cannot run them exit 2
+   *  instead of mixing builds in one sweep) */
+  kernels: "fma" | "strict";
 }
 
 /** How an array divides its phase: runs and the cost bound of its heaviest task. */
-export interface Load { tasks: number; runs: number; minRuns: number; maxRuns: number; maxFlops: number; maxSteps: number; longestFlops: number }
+export interface Load {
+  tasks: number; runs: number; minRuns: number; maxRuns: number; maxFlops: number; maxSteps: number;
+  /** time bounds on one core (src/cost.ts): the heaviest task's runs, and the longest single run */
+  maxSeconds: number; longestSeconds: number;
+}
 
 export interface Job {
   key: "control" | "merge-control" | "dependent" | "sweep" | "merge";
@@ -25,24 +32,27 @@ export interface Job {
   script: string;
 }
 
-/** Measured single-core throughput behind every cost estimate (as in `sweep --dry-run`). */
-export const CORE_FLOPS = 15e9;
-
 /** The array's tasks are shards i/n of one phase; a task's bound is its runs' max-steps FLOPs. */
 export function load(sw: Sweep, phase: Phase | null, arraySize: number): Load {
   const runs = sw.runs.filter((r) => !phase || (phase === "control" ? r.measure === null : r.measure !== null));
   const tasks = Math.min(arraySize, runs.length);
   const n = new Array(tasks).fill(0), flops = new Array(tasks).fill(0), steps = new Array(tasks).fill(0);
-  let longestFlops = 0;
+  const secs = new Array(tasks).fill(0);
+  let longestSeconds = 0;
   // the same partition as `sweep --shard i/n`: run_id mod n, within the phase
-  for (const r of runs) { const i = r.runId % tasks; n[i]++; flops[i] += r.cost; steps[i] += r.cfg.maxSteps; longestFlops = Math.max(longestFlops, r.cost); }
-  const heaviest = flops.indexOf(Math.max(...flops));
-  return { tasks, runs: runs.length, minRuns: Math.min(...n), maxRuns: Math.max(...n), maxFlops: flops[heaviest], maxSteps: steps[heaviest], longestFlops };
+  for (const r of runs) {
+    const i = r.runId % tasks;
+    n[i]++; flops[i] += r.cost; steps[i] += r.cfg.maxSteps; secs[i] += r.seconds;
+    longestSeconds = Math.max(longestSeconds, r.seconds);
+  }
+  const heaviest = secs.indexOf(Math.max(...secs));
+  return { tasks, runs: runs.length, minRuns: Math.min(...n), maxRuns: Math.max(...n), maxFlops: flops[heaviest], maxSteps: steps[heaviest],
+           maxSeconds: secs[heaviest], longestSeconds };
 }
 
 /** Wall-time bound of the heaviest task: its runs spread over its workers, never less than its longest run. */
 export function taskSeconds(l: Load, cpus: number): number {
-  return Math.max(l.maxFlops / cpus, l.longestFlops) / CORE_FLOPS;
+  return Math.max(l.maxSeconds / cpus, l.longestSeconds);
 }
 
 /** Quote for bash unless plainly safe. */
@@ -62,7 +72,7 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
         `# this task runs shard $SLURM_ARRAY_TASK_ID with $SLURM_CPUS_PER_TASK workers. exec: node is the batch step`,
         `# itself, so the TERM of --signal=B:TERM, of preemption or of \`scancel --batch --signal=TERM\` reaches it:`,
         `# it writes valid files and exits 143, and the requeued or resubmitted task skips the finished runs.`,
-        `${gs} sweep ${sh(o.spec)} ${args(l.tasks)} --workers $SLURM_CPUS_PER_TASK --out ${dir(key)}-$SLURM_ARRAY_TASK_ID`,
+        `${gs} sweep ${sh(o.spec)} ${args(l.tasks)} --workers $SLURM_CPUS_PER_TASK --kernels ${o.kernels} --out ${dir(key)}-$SLURM_ARRAY_TASK_ID`,
       ]),
     };
   };

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseRunConfig, RunConfig, UsageError, ARMS, ACTS, OPTIMS, TASKS, MODELS, LOSSES, GROUPS } from "./options.js";
-import { stepFlops } from "./cost.js";
+import { stepFlops, stepSeconds } from "./cost.js";
 import { LATER_DEFAULTS } from "./arrow.js";
 
 /** Spec keys in expansion order (the first varies slowest); names are `run`'s long options. */
@@ -50,6 +50,7 @@ export interface SweepRun {
   /** wc: measure — ρ multiplies the median Wc of the free runs with this control key. */
   measure: string | null;
   cost: number; // FLOPs upper bound (max_steps full-batch steps)
+  seconds: number; // time bound on one core at the rates `npm run bench` measured (src/cost.ts)
 }
 
 export interface Sweep { doc: SpecDoc; hash: string; runs: SweepRun[] }
@@ -102,7 +103,7 @@ export function expand(raw: unknown): Sweep {
       if (measure) cfg.wc = null;
       for (const seed of seedList) {
         const c = { ...cfg, seed };
-        runs.push({ runId: runs.length, block: b, cfg: c, measure: measure ? controlKey(c) : null, cost: c.maxSteps * stepFlops(c) });
+        runs.push({ runId: runs.length, block: b, cfg: c, measure: measure ? controlKey(c) : null, cost: c.maxSteps * stepFlops(c), seconds: c.maxSteps * stepSeconds(c) });
       }
     }
   });

@@ -2,7 +2,7 @@
 // free controls are done, results flushed to the store as they come, resumable and interruptible.
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import { loadKernels, KernelChoice, Kernels } from "./kernels.js";
+import { loadKernels, kernelsMeta, KernelChoice, Kernels } from "./kernels.js";
 import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup } from "./store.js";
 import { Sweep, SweepRun, controlKey } from "./spec.js";
 import { runRecord } from "./arrow.js";
@@ -37,8 +37,7 @@ export function sweepMeta(sw: Sweep, opts: Pick<SweepOptions, "shard" | "phase">
     Map<string, string> {
   return new Map([
     ["groksweep.version", VERSION],
-    ["groksweep.kernels", kernels.name],
-    ["groksweep.kernels_detail", kernels.detail],
+    ...kernelsMeta(kernels),
     ["groksweep.spec", JSON.stringify(sw.doc)],
     ["groksweep.spec_hash", sw.hash],
     ["groksweep.n_runs", String(sw.runs.length)],

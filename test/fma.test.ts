@@ -93,7 +93,7 @@ test("auto takes the fma build where it is fused; --kernels strict and fma train
   const meta = (d: string) => tableFromIPC(readFileSync(join(d, "runs.arrow"))).schema.metadata;
   assert.equal(meta(a).get("groksweep.kernels"), "strict");
   assert.equal(meta(b).get("groksweep.kernels"), "fma");
-  assert.match(meta(b).get("groksweep.kernels_detail")!, new RegExp(`^fma; ${wideSimd() ? "256" : "128"}-bit.*node v\\d+`));
+  assert.match(meta(b).get("groksweep.kernels_detail")!, new RegExp(`^fma@1; ${wideSimd() ? "256" : "128"}-bit.*node v\\d+`));
   assert.deepEqual(readFileSync(join(b, "curves.arrow")), readFileSync(join(c, "curves.arrow")), "--fast-math is --kernels fma");
 });
 
@@ -114,9 +114,10 @@ test("a sweep directory is never resumed with the other kernels; older 'simd' di
   assert.equal(cli(["sweep", spec, "--out", out, "--quiet", "--kernels", "strict"]).code, 0);
   const r = cli(["sweep", spec, "--out", out, "--quiet"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /groksweep\.kernels strict, this one has fma/);
+  assert.match(r.stderr, /groksweep\.kernels strict@1, this one has fma@1/);
   assert.equal(cli(["sweep", spec, "--out", out, "--quiet", "--kernels", "strict"]).code, 0);
-  assert.equal(kernelsOf(new Map([["groksweep.kernels", "simd"]])), "strict");
-  assert.equal(kernelsOf(new Map()), "strict");
-  assert.equal(kernelsOf(new Map([["groksweep.kernels", "relaxed-simd"]])), "relaxed-simd");
+  assert.equal(kernelsOf(new Map([["groksweep.kernels", "simd"]])), "strict@1");
+  assert.equal(kernelsOf(new Map()), "strict@1");
+  assert.equal(kernelsOf(new Map([["groksweep.kernels", "relaxed-simd"]])), "relaxed-simd@1");
+  assert.equal(kernelsOf(new Map([["groksweep.kernels", "fma"], ["groksweep.kernels_rev", "2"]])), "fma@2");
 });

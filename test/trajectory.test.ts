@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
-import { cli, tmp, ROOT } from "./helpers.js";
+import { cli, tmp, ROOT, BUILDS } from "./helpers.js";
 
 const PY = "/usr/bin/python3";
 const REF = join(ROOT, "..", "shared", "reference", "paper_mlp.py");
@@ -47,12 +47,16 @@ function check(args: string[], hyper: Record<string, number>, steps: number, ref
   return { worstNorm, worstLoss };
 }
 
-test("free AdamW at the paper config (p 59, d 128, H 256) follows PyTorch for 150 steps", { skip }, () => {
-  const e = check([], { p: 59, d: 128, H: 256, lr: 1e-3, wd: 1 }, 150);
-  process.stdout.write(`# paper config: max rel ‖W‖ error ${e.worstNorm.toExponential(2)}, loss ${e.worstLoss.toExponential(2)}\n`);
-});
+for (const b of BUILDS) {
+  const kernels = ["--kernels", b.name];
+  test(`free AdamW at the paper config (p 59, d 128, H 256) follows PyTorch for 150 steps [${b.name}]`, { skip }, () => {
+    const e = check(kernels, { p: 59, d: 128, H: 256, lr: 1e-3, wd: 1 }, 150);
+    process.stdout.write(`# paper config, ${b.name}: max rel ‖W‖ error ${e.worstNorm.toExponential(2)}, loss ${e.worstLoss.toExponential(2)}\n`);
+  });
 
-test("sustained clamp (ρ·Wc = 18 from t_int = 40) follows PyTorch for 120 steps", { skip }, () => {
-  const args = ["--p", "23", "--d", "32", "--H", "64", "--lr", "3e-3", "--arm", "clamp", "--wc", "20", "--rho", "0.9", "--t-int", "40"];
-  check(args, { p: 23, d: 32, H: 64, lr: 3e-3, wd: 1 }, 120, ["--clamp-target", "18", "--t-int", "40"]);
-});
+  test(`sustained clamp (ρ·Wc = 18 from t_int = 40) follows PyTorch for 120 steps [${b.name}]`, { skip }, () => {
+    const args = [...kernels, "--p", "23", "--d", "32", "--H", "64", "--lr", "3e-3", "--arm", "clamp", "--wc", "20", "--rho", "0.9", "--t-int", "40"];
+    const e = check(args, { p: 23, d: 32, H: 64, lr: 3e-3, wd: 1 }, 120, ["--clamp-target", "18", "--t-int", "40"]);
+    process.stdout.write(`# clamp, ${b.name}: max rel ‖W‖ error ${e.worstNorm.toExponential(2)}, loss ${e.worstLoss.toExponential(2)}\n`);
+  });
+}

@@ -8,6 +8,7 @@ import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
 import { expand } from "../spec.js";
 import { select } from "../sweep.js";
+import { kernelsOf } from "../kernels.js";
 
 export const command = "merge <dirs..>";
 export const describe = "merge shard directories of one sweep into --out, de-duplicated by run_id; reports missing runs";
@@ -31,6 +32,9 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       if (!m.get("groksweep.spec_hash")) throw new UsageError("DIR", dir, "sweep output (its files carry no groksweep.spec_hash)");
       if (meta && m.get("groksweep.spec_hash") !== meta.get("groksweep.spec_hash")) {
         throw new UsageError("DIR", dir, `output of the same spec as ${from} (spec ${m.get("groksweep.spec_hash")} ≠ ${meta.get("groksweep.spec_hash")})`);
+      }
+      if (meta && kernelsOf(m) !== kernelsOf(meta)) {
+        throw new UsageError("DIR", dir, `output of the same kernels as ${from} (${kernelsOf(m)} ≠ ${kernelsOf(meta)}: the builds differ by float32 rounding)`);
       }
       if (!meta) { meta = m; from = dir; }
       phases.add(m.get("groksweep.phase") ?? "");

@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { parseRunConfig, UsageError, RunConfig } from "../options.js";
 import { instantiate } from "../engine.js";
-import { loadKernels, kernelChoice, Kernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { loadKernels, kernelChoice, kernelsMeta, Kernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { train, RunResult } from "../run.js";
 import {
   RUN_COLUMNS, CURVE_COLUMNS, schemaOf, batchOf, paramsSchema, paramsBatch, splitsSchema, splitsBatch,
@@ -90,8 +90,7 @@ function writeRunOutputs(out: string, cfg: RunConfig, nSeeds: number, rows: RunR
   mkdirSync(out, { recursive: true });
   const meta = new Map([
     ["groksweep.version", VERSION],
-    ["groksweep.kernels", kernels.name],
-    ["groksweep.kernels_detail", kernels.detail],
+    ...kernelsMeta(kernels),
     ["groksweep.config", JSON.stringify({ ...cfg, seeds: nSeeds })],
   ]);
   const runs = schemaOf(RUN_COLUMNS, meta), curves = schemaOf(CURVE_COLUMNS, meta);

@@ -6,9 +6,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
-import { jobs, Job, SlurmOptions, taskSeconds, CORE_FLOPS } from "../slurm.js";
+import { jobs, Job, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
 import { checkOutDir } from "./run.js";
+import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "slurm <spec>";
 export const describe = "submit a sweep to Slurm: a job array per phase (free controls, then wc: measure runs) and merges, chained with afterok";
@@ -22,7 +23,9 @@ export function builder(y: Argv): Argv {
     .option("time", { type: "string", describe: "sbatch --time of every job (e.g. 4:00:00); tasks get TERM 60 s before it" })
     .option("partition", { type: "string", describe: "sbatch --partition" })
     .option("sbatch", { type: "string", array: true, describe: "extra #SBATCH option for every job, e.g. --sbatch=--account=abc (repeatable)" })
-    .option("dry-run", { type: "boolean", describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing" });
+    .option("dry-run", { type: "boolean", describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing" })
+    .option("kernels", { ...KERNELS_OPTION, describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build` })
+    .option("fast-math", FAST_MATH_OPTION);
 }
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -44,7 +47,7 @@ function describeJob(j: Job, o: SlurmOptions): string {
   const l = j.load, runs = l.minRuns === l.maxRuns ? `${l.maxRuns}` : `${l.minRuns}–${l.maxRuns}`;
   const cpus = `${o.cpusPerTask} CPU${o.cpusPerTask > 1 ? "s" : ""}`;
   return `${j.name}: array of ${l.tasks} tasks × ${cpus}, ${l.runs} runs (${runs} per task)${after}; ` +
-    `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at ${CORE_FLOPS / 1e9} GFLOP/s per core`;
+    `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`;
 }
 
 /** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one shard directory. */
@@ -75,13 +78,14 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const out = resolve(String(argv.out));
   // #SBATCH lines split on whitespace and --output expands %: keep the paths plain
   if (/[\s%'"\\]/.test(out)) throw new UsageError("--out", argv.out, "a path without whitespace, quotes, backslashes or % (it goes into #SBATCH lines)");
+  const choice = kernelChoice(argv);
   checkOutDir(out);
   const o: SlurmOptions = {
     out, spec: join(out, "slurm", `spec${extname(specPath) || ".yaml"}`), node: process.execPath, bin: join(ROOT, "bin", "groksweep.js"),
     name: `gs-${(typeof sw.doc.name === "string" ? sw.doc.name : sw.hash.slice(0, 8)).replace(/[^\w.-]+/g, "_")}`,
     arraySize: posInt(argv, "array-size", 100_000), cpusPerTask: posInt(argv, "cpus-per-task", 1024),
     time: typeof argv.time === "string" ? argv.time : null, partition: typeof argv.partition === "string" ? argv.partition : null,
-    sbatch: ((argv.sbatch as string[] | undefined) ?? []).map(String),
+    sbatch: ((argv.sbatch as string[] | undefined) ?? []).map(String), kernels: loadKernels(choice).name,
   };
   const plan = jobs(sw, o);
   const head = `spec ${sw.hash}: ${sw.runs.length} runs as ${plan.length} jobs → ${join(out, "all")}`;

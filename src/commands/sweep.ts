@@ -47,6 +47,7 @@ export function parseShard(argv: Record<string, unknown>, env = process.env): [n
 function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null): void {
   const runs = select(sw, shard, phase);
   const steps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0), flops = runs.reduce((s, r) => s + r.cost, 0);
+  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
   const show = (r: typeof runs[number]) => {
     const c = r.cfg;
     const task = c.task === "parity" ? `parity n ${c.n} k ${c.k} m ${c.m}` : `op ${c.op} p ${c.p} frac ${+c.frac.toPrecision(6)}`;
@@ -58,7 +59,7 @@ function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null):
   lines.push(...runs.slice(0, 5).map(show));
   if (runs.length > 6) lines.push("  …");
   if (runs.length > 5) lines.push(show(runs[runs.length - 1]));
-  lines.push(`cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP (≈ ${(flops / 15e9 / 3600).toFixed(2)} core-hours at 15 GFLOP/s; --stop-at-grok ends runs early)`);
+  lines.push(`cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP (≈ ${(seconds / 3600).toFixed(2)} core-hours at the per-model rates npm run bench measured, src/cost.ts; --stop-at-grok ends runs early)`);
   process.stdout.write(lines.join("\n") + "\n");
 }
 
