@@ -32,10 +32,9 @@ const def = loadKernels("auto"), strict = loadKernels("strict");
 const abi = instantiate(def), strictAbi = instantiate(strict);
 const width = (k: Kernels) => (k.wide ? "256-bit" : "128-bit");
 
-// Peaks, GFLOP/s: mul+add (12 chains of f32x4 mul → add) and the default kernels' multiply-add in the
-// shape they run (12 xmm chains, or 16 that V8 pairs into 8 ymm chains).
-// shape they run (12 xmm chains, or 16 that V8 pairs into 8 ymm chains); mul+add is the strict build's
-// multiply-add in the same shape (in the fma build it is one fused instruction).
+// Peaks, GFLOP/s: the default kernels' multiply-add in the shape they run (12 xmm chains, or 16 that V8
+// pairs into 8 ymm chains), and mul+add: the strict build's multiply-add in the same shape (in the fma
+// build it is one fused instruction).
 const bufs = [abi, strictAbi].map((a) => {
   const p = a.scratch(288);
   new Float32Array(a.memory.buffer, p, 72).fill(0.5).fill(0.999999, 64, 68).fill(1e-7, 68, 72);
@@ -47,7 +46,9 @@ function peakOnce(kind: "muladd" | "kernels"): number {
   if (def.wide) a.peakMadd16(n, p); else a.peakMadd12(n, p);
   return (n * chains * 8) / ((performance.now() - t0) * 1e6);
 }
-for (let i = 0; i < 300; i++) for (const [j, a] of [abi, strictAbi].entries()) { a.peakMadd12(1e4, bufs[j]); a.peakMadd16(1e4, bufs[j]); }
+for (let i = 0; i < 300; i++) {
+  for (const [j, a] of [abi, strictAbi].entries()) { a.peakMadd12(1e4, bufs[j]); a.peakMadd16(1e4, bufs[j]); }
+}
 
 // the PyTorch rivals, as test/trajectory.test.ts finds torch
 const PY = "/usr/bin/python3", REF = join(ROOT, "..", "shared", "reference");
