@@ -7,14 +7,20 @@ import { instantiateSync } from "@assemblyscript/loader";
 import type { Abi } from "../src/engine.js";
 import { prepare } from "../src/run.js";
 import { parseRunConfig } from "../src/options.js";
+import { loadKernels } from "../src/kernels.js";
 
 const PHASES = ["", "tables T = E·W1", "hidden: gather + act", "logits h·W2", "softmax / loss", "dW2 = hᵀ·dlogits",
   "dh = dlogits·W2ᵀ", "back through act, scatter dT", "dW1 = Eᵀ·dT", "dE = dT·W1ᵀ", "model (attention: all of it)", "optimizer", "norm clamp"];
 const acc = new Float64Array(PHASES.length);
 let last = 0;
 const mark = (phase: number): void => { const t = performance.now(); if (phase > 0) acc[phase] += t - last; last = t; };
-const path = fileURLToPath(new URL("../../build/groksweep-profile.wasm", import.meta.url));
-const abi = instantiateSync(new WebAssembly.Module(new Uint8Array(readFileSync(path))), { env: { mark: mark as unknown as () => void } }).exports as unknown as Abi;
+// the profile build of the kernels auto picks here (fma or strict), at the width they run
+const kernels = loadKernels("auto");
+const path = fileURLToPath(new URL(`../../build/groksweep-profile${kernels.name === "fma" ? "-fma" : ""}.wasm`, import.meta.url));
+const abi = instantiateSync(new WebAssembly.Module(new Uint8Array(readFileSync(path))), { env: { mark: mark as unknown as () => void } })
+  .exports as unknown as Abi;
+abi.setWide(kernels.wide ? 1 : 0);
+console.log(`profile of the ${kernels.detail} kernels (each mark is a call out of wasm: under Node 24 they cost more)`);
 
 const scale = Number(process.env.PROFILE_STEPS ?? 1);
 const configs: { name: string; raw: Record<string, unknown>; steps: number }[] = [
