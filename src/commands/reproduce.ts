@@ -6,6 +6,7 @@ import type { Argv } from "yargs";
 import { tableToIPC } from "apache-arrow";
 import { readSpec, expand } from "../spec.js";
 import { runSweep, defaultWorkers } from "../sweep.js";
+import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { sources, readSchema } from "../store.js";
 import { FIT_DEFAULTS, fitsTable } from "../fit.js";
 import { UsageError } from "../options.js";
@@ -34,6 +35,7 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const specFile = resolve(specArg !== undefined ? String(specArg) : scaleSpec(scale as Scale));
   const workers = one(argv, "workers") === undefined ? defaultWorkers() : Number(argv.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
+  const kernels = kernelChoice(argv);
   const out = one(argv, "out");
   if (!argv["dry-run"]) {
     if (typeof out !== "string" || !out) throw new UsageError("--out", out, "an output directory");
@@ -49,7 +51,7 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
 
   // 1. the sweep: controls first, their median Wc releases the clamp grid (runSweep); resumable
   const dir = resolve(out as string);
-  const { code, counts } = await runSweep(sw, { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet) });
+  const { code, counts } = await runSweep(sw, { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet), kernels });
   process.stdout.write(`${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${dir}\n`);
   if (code === 130 || code === 143) {
     process.stdout.write("interrupted: the same command again continues from the finished runs\n");
@@ -91,6 +93,8 @@ export function builder(y: Argv): Argv {
     .option("out", { type: "string", describe: "output directory: the sweep (resumable), fits.json/.arrow, report.html + SVGs, comparison.json" })
     .option("workers", { type: "string", describe: "worker threads [SLURM_CPUS_PER_TASK or all cores]" })
     .option("dry-run", { type: "boolean", describe: "print the plan and its cost; run nothing" })
-    .option("quiet", { type: "boolean", describe: "no sweep progress on stderr" });
+    .option("quiet", { type: "boolean", describe: "no sweep progress on stderr" })
+    .option("kernels", KERNELS_OPTION)
+    .option("fast-math", FAST_MATH_OPTION);
 }
 export const handler = cmdReproduce;
