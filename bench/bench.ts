@@ -28,8 +28,10 @@ import { median } from "../src/stats.js";
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const CHILD = process.argv.includes("--single-run-only");
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const def = loadKernels("auto"), strict = loadKernels("strict");
-const abi = instantiate(def), strictAbi = instantiate(strict);
+const def = loadKernels("auto"),
+  strict = loadKernels("strict");
+const abi = instantiate(def),
+  strictAbi = instantiate(strict);
 const width = (k: Kernels) => (k.wide ? "256-bit" : "128-bit");
 
 // Peaks, GFLOP/s: the default kernels' multiply-add in the shape they run (12 xmm chains, or 16 that V8
@@ -41,27 +43,60 @@ const bufs = [abi, strictAbi].map((a) => {
   return p;
 });
 function peakOnce(kind: "muladd" | "kernels"): number {
-  const a = kind === "kernels" ? abi : strictAbi, p = bufs[kind === "kernels" ? 0 : 1];
-  const n = 2e7, chains = def.wide ? 16 : 12, t0 = performance.now();
-  if (def.wide) a.peakMadd16(n, p); else a.peakMadd12(n, p);
+  const a = kind === "kernels" ? abi : strictAbi,
+    p = bufs[kind === "kernels" ? 0 : 1];
+  const n = 2e7,
+    chains = def.wide ? 16 : 12,
+    t0 = performance.now();
+  if (def.wide) a.peakMadd16(n, p);
+  else a.peakMadd12(n, p);
   return (n * chains * 8) / ((performance.now() - t0) * 1e6);
 }
 for (let i = 0; i < 300; i++) {
-  for (const [j, a] of [abi, strictAbi].entries()) { a.peakMadd12(1e4, bufs[j]); a.peakMadd16(1e4, bufs[j]); }
+  for (const [j, a] of [abi, strictAbi].entries()) {
+    a.peakMadd12(1e4, bufs[j]);
+    a.peakMadd16(1e4, bufs[j]);
+  }
 }
 
 // the PyTorch rivals, as test/trajectory.test.ts finds torch
-const PY = "/usr/bin/python3", REF = join(ROOT, "..", "shared", "reference");
-const hasTorch = existsSync(PY) && existsSync(join(REF, "paper_mlp.py")) && spawnSync(PY, ["-c", "import torch"]).status === 0;
-const RIVALS = [["paper_mlp.py", 1], ["paper_mlp.py", 16], ["torch_table.py", 1], ["torch_table.py", 16]] as const;
+const PY = "/usr/bin/python3",
+  REF = join(ROOT, "..", "shared", "reference");
+const hasTorch =
+  existsSync(PY) && existsSync(join(REF, "paper_mlp.py")) && spawnSync(PY, ["-c", "import torch"]).status === 0;
+const RIVALS = [
+  ["paper_mlp.py", 1],
+  ["paper_mlp.py", 16],
+  ["torch_table.py", 1],
+  ["torch_table.py", 16],
+] as const;
 /** One repetition of every rival (1 thread): the fastest one's seed-steps/s and its name, or null. */
 function bestRival(p: number, d: number, H: number, frac: number, steps: number): { sps: number; name: string } | null {
   if (!hasTorch) return null;
   let best: { sps: number; name: string } | null = null;
   for (const [script, seeds] of RIVALS) {
-    const args = [join(REF, script), ...(script === "paper_mlp.py" ? ["bench"] : []), "--p", String(p), "--d", String(d), "--H", String(H),
-      "--frac", String(frac), "--seeds", String(seeds), "--steps", String(Math.max(3, Math.round(steps * (seeds === 1 ? 2 : 1)))), "--threads", "1"];
-    const out = spawnSync(PY, args, { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
+    const args = [
+      join(REF, script),
+      ...(script === "paper_mlp.py" ? ["bench"] : []),
+      "--p",
+      String(p),
+      "--d",
+      String(d),
+      "--H",
+      String(H),
+      "--frac",
+      String(frac),
+      "--seeds",
+      String(seeds),
+      "--steps",
+      String(Math.max(3, Math.round(steps * (seeds === 1 ? 2 : 1)))),
+      "--threads",
+      "1",
+    ];
+    const out = spawnSync(PY, args, {
+      encoding: "utf8",
+      env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+    });
     if (out.status !== 0) continue;
     const sps = JSON.parse(out.stdout.trim().split("\n").at(-1)!).seed_steps_per_s;
     if (!best || sps > best.sps) best = { sps, name: `${script} ${seeds}` };
@@ -83,43 +118,82 @@ const configs = [
 const rows: Record<string, unknown>[] = [];
 const peaks = { muladd: [] as number[], kernels: [] as number[] };
 for (const c of configs) {
-  const cfg = parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }), flops = stepFlops(cfg);
-  for (const a of [abi, strictAbi]) { prepare(a, cfg); a.advance(Math.ceil(c.steps / 5)); } // warm-up: V8 tiers up
-  const r = { sps: [] as number[], strict: [] as number[], ofPeak: [] as number[], ofMulAdd: [] as number[], vs: [] as number[],
-              torch: [] as number[], rival: new Map<string, number>() };
+  const cfg = parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }),
+    flops = stepFlops(cfg);
+  for (const a of [abi, strictAbi]) {
+    prepare(a, cfg);
+    a.advance(Math.ceil(c.steps / 5));
+  } // warm-up: V8 tiers up
+  const r = {
+    sps: [] as number[],
+    strict: [] as number[],
+    ofPeak: [] as number[],
+    ofMulAdd: [] as number[],
+    vs: [] as number[],
+    torch: [] as number[],
+    rival: new Map<string, number>(),
+  };
   for (let rep = 0; rep < REPS; rep++) {
-    const pk = peakOnce("kernels"), pm = peakOnce("muladd");
-    peaks.kernels.push(pk); peaks.muladd.push(pm);
+    const pk = peakOnce("kernels"),
+      pm = peakOnce("muladd");
+    peaks.kernels.push(pk);
+    peaks.muladd.push(pm);
     const sps = stepsPerSecond(abi, c.steps);
-    r.sps.push(sps); r.strict.push(stepsPerSecond(strictAbi, c.steps));
-    r.ofPeak.push((sps * flops) / 1e9 / pk); r.ofMulAdd.push((sps * flops) / 1e9 / pm);
+    r.sps.push(sps);
+    r.strict.push(stepsPerSecond(strictAbi, c.steps));
+    r.ofPeak.push((sps * flops) / 1e9 / pk);
+    r.ofMulAdd.push((sps * flops) / 1e9 / pm);
     const t = bestRival(c.p, c.d, c.H, c.frac, c.torchSteps);
-    if (t) { r.torch.push(t.sps); r.vs.push(sps / t.sps); r.rival.set(t.name, (r.rival.get(t.name) ?? 0) + 1); }
+    if (t) {
+      r.torch.push(t.sps);
+      r.vs.push(sps / t.sps);
+      r.rival.set(t.name, (r.rival.get(t.name) ?? 0) + 1);
+    }
   }
   const sps = median(r.sps);
   rows.push({
-    node: process.version, config: c.name, kernels: `${def.name} ${width(def)}`, steps_per_s: +sps.toFixed(1),
-    gflops: +((sps * flops) / 1e9).toFixed(2), of_peak: +median(r.ofPeak).toFixed(3), of_muladd_peak: +median(r.ofMulAdd).toFixed(3),
+    node: process.version,
+    config: c.name,
+    kernels: `${def.name} ${width(def)}`,
+    steps_per_s: +sps.toFixed(1),
+    gflops: +((sps * flops) / 1e9).toFixed(2),
+    of_peak: +median(r.ofPeak).toFixed(3),
+    of_muladd_peak: +median(r.ofMulAdd).toFixed(3),
     strict_steps_per_s: +median(r.strict).toFixed(1),
     best_rival: r.torch.length ? [...r.rival].sort((x, y) => y[1] - x[1])[0][0] : null,
-    rival_seed_steps_per_s: r.torch.length ? +median(r.torch).toFixed(1) : null, vs_best_rival: r.vs.length ? +median(r.vs).toFixed(2) : null,
+    rival_seed_steps_per_s: r.torch.length ? +median(r.torch).toFixed(1) : null,
+    vs_best_rival: r.vs.length ? +median(r.vs).toFixed(2) : null,
   });
 }
-const peakRow = { node: process.version, kernels: `${def.name} ${width(def)}`, peak_gflops: +median(peaks.kernels).toFixed(1),
-                  muladd_peak_gflops: +median(peaks.muladd).toFixed(1) };
+const peakRow = {
+  node: process.version,
+  kernels: `${def.name} ${width(def)}`,
+  peak_gflops: +median(peaks.kernels).toFixed(1),
+  muladd_peak_gflops: +median(peaks.muladd).toFixed(1),
+};
 if (CHILD) {
   process.stdout.write(JSON.stringify({ rows, peak: peakRow }) + "\n");
   process.exit(0);
 }
 
 // the same table under the other Node versions found
-const others = (process.env.BENCH_NODES ?? join(ROOT, ".node24", "node_modules", ".bin", "node")).split(":").filter((p) => p && existsSync(p));
+const others = (process.env.BENCH_NODES ?? join(ROOT, ".node24", "node_modules", ".bin", "node"))
+  .split(":")
+  .filter((p) => p && existsSync(p));
 const peakRows = [peakRow];
 for (const node of others) {
-  const out = spawnSync(node, [fileURLToPath(import.meta.url), "--single-run-only"], { encoding: "utf8", env: process.env, maxBuffer: 1 << 24 });
-  if (out.status !== 0) { process.stderr.write(`bench: ${node} failed: ${out.stderr.trim().split("\n").at(-1)}\n`); continue; }
+  const out = spawnSync(node, [fileURLToPath(import.meta.url), "--single-run-only"], {
+    encoding: "utf8",
+    env: process.env,
+    maxBuffer: 1 << 24,
+  });
+  if (out.status !== 0) {
+    process.stderr.write(`bench: ${node} failed: ${out.stderr.trim().split("\n").at(-1)}\n`);
+    continue;
+  }
   const got = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
-  rows.push(...got.rows); peakRows.push(got.peak);
+  rows.push(...got.rows);
+  peakRows.push(got.peak);
 }
 console.table(peakRows);
 console.table(rows);
@@ -131,13 +205,23 @@ for (const c of configs) {
   prepare(abi, parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }));
   abi.advance(Math.ceil(c.steps / 5));
   const sps = stepsPerSecond(abi, c.steps);
-  const evalMs = median(Array.from({ length: REPS }, () => {
-    const t0 = performance.now(); abi.evaluate(); abi.advance(1);
-    const t1 = performance.now(); abi.advance(1);
-    return 2 * t1 - t0 - performance.now();
-  }));
-  const nEval = logGrid("geom:360", 20000).length, trainMs = (20000 * 1000) / sps;
-  evalRows.push({ config: c.name, eval_ms: +evalMs.toFixed(2), eval_share: +((nEval * evalMs) / (trainMs + nEval * evalMs)).toFixed(4) });
+  const evalMs = median(
+    Array.from({ length: REPS }, () => {
+      const t0 = performance.now();
+      abi.evaluate();
+      abi.advance(1);
+      const t1 = performance.now();
+      abi.advance(1);
+      return 2 * t1 - t0 - performance.now();
+    }),
+  );
+  const nEval = logGrid("geom:360", 20000).length,
+    trainMs = (20000 * 1000) / sps;
+  evalRows.push({
+    config: c.name,
+    eval_ms: +evalMs.toFixed(2),
+    eval_share: +((nEval * evalMs) / (trainMs + nEval * evalMs)).toFixed(4),
+  });
 }
 console.table(evalRows);
 
@@ -158,7 +242,12 @@ for (const o of models) {
   prepare(abi, cfg);
   abi.advance(Math.ceil(o.steps / 5));
   const sps = median(Array.from({ length: REPS }, () => stepsPerSecond(abi, o.steps)));
-  modelRows.push({ config: o.name, key: o.key, steps_per_s: +sps.toFixed(1), gflops: +((sps * stepFlops(cfg)) / 1e9).toFixed(2) });
+  modelRows.push({
+    config: o.name,
+    key: o.key,
+    steps_per_s: +sps.toFixed(1),
+    gflops: +((sps * stepFlops(cfg)) / 1e9).toFixed(2),
+  });
 }
 console.table(modelRows);
 
@@ -172,7 +261,8 @@ const sweepSeconds = async (workers: number): Promise<number> => {
   rmSync(out, { recursive: true, force: true });
   return (performance.now() - t0) / 1000;
 };
-const pairs: [number, number][] = [], rss: number[] = []; // rss: the process's peak after the first 1- and 2-worker sweeps
+const pairs: [number, number][] = [],
+  rss: number[] = []; // rss: the process's peak after the first 1- and 2-worker sweeps
 for (let r = 0; r < 2; r++) {
   const one = await sweepSeconds(1);
   if (r === 0) rss.push(process.resourceUsage().maxRSS / 1024);
@@ -181,12 +271,31 @@ for (let r = 0; r < 2; r++) {
 }
 const scaling = [1, 2].map((workers, j) => {
   const s = median(pairs.map((q) => q[j]));
-  return { workers, seconds: +s.toFixed(2), runs_per_s: +(64 / s).toFixed(2), peak_rss_mb: +rss[j].toFixed(0),
-           speedup: j ? +median(pairs.map((q) => q[0] / q[1])).toFixed(2) : null };
+  return {
+    workers,
+    seconds: +s.toFixed(2),
+    runs_per_s: +(64 / s).toFixed(2),
+    peak_rss_mb: +rss[j].toFixed(0),
+    speedup: j ? +median(pairs.map((q) => q[0] / q[1])).toFixed(2) : null,
+  };
 });
 console.table(scaling);
 
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({
-  date: new Date().toISOString(), node: process.version, kernels: def.detail, reps: REPS, peaks: peakRows, single_run: rows,
-  eval: evalRows, models: modelRows, scaling,
-}, null, 2) + "\n");
+writeFileSync(
+  join(ROOT, "bench", "results.json"),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      kernels: def.detail,
+      reps: REPS,
+      peaks: peakRows,
+      single_run: rows,
+      eval: evalRows,
+      models: modelRows,
+      scaling,
+    },
+    null,
+    2,
+  ) + "\n",
+);

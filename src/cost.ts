@@ -3,7 +3,10 @@
 import { trainCount, pairCount } from "./task.js";
 import type { RunConfig } from "./options.js";
 
-type Shape = Pick<RunConfig, "task" | "model" | "p" | "d" | "H" | "frac" | "m"> & { op?: string; optim?: RunConfig["optim"] };
+type Shape = Pick<RunConfig, "task" | "model" | "p" | "d" | "H" | "frac" | "m"> & {
+  op?: string;
+  optim?: RunConfig["optim"];
+};
 
 /** Multiply–adds ×2 of one training step (forward + backward ≈ 3 × forward):
  *  mlp: 3 GEMMs of n·H·p and 3 of p·d·2H (lookup-table first layer); parity: n·d·H instead of the tables;
@@ -22,17 +25,20 @@ export function stepFlops(c: Shape): number {
  *  run; between two points log-linear in FLOPs per step, outside them the nearest. Small steps run
  *  slower (the elementwise work and per-call overheads weigh more). Update them from a new bench run. */
 export const RATES: Record<"mlp" | "attn" | "parity" | "tian" | "muon", [number, number][]> = {
-  mlp: [[2.44e6, 14.1], [1.493e8, 18.5], [4.587e8, 24.4]],   // p 23 d 32 H 64; the paper's; p 97 frac 0.3
-  attn: [[1.182e9, 21.0]],                                  // p 59 d 128 H 512 (24.4 without LayerNorm, 18.3 with)
-  parity: [[9.83e7, 18.7]],                                // n 30 k 3 H 512 m 1000
-  tian: [[1.27e8, 18.9]],                                   // p 59 H 256, squared error
-  muon: [[1.493e8, 6.9]],                                   // the paper's MLP with Muon (Newton–Schulz dominates)
+  // p 23 d 32 H 64; the paper's; p 97 frac 0.3
+  // prettier-ignore
+  mlp: [[2.44e6, 14.1], [1.493e8, 18.5], [4.587e8, 24.4]],
+  attn: [[1.182e9, 21.0]], // p 59 d 128 H 512 (24.4 without LayerNorm, 18.3 with)
+  parity: [[9.83e7, 18.7]], // n 30 k 3 H 512 m 1000
+  tian: [[1.27e8, 18.9]], // p 59 H 256, squared error
+  muon: [[1.493e8, 6.9]], // the paper's MLP with Muon (Newton–Schulz dominates)
 };
 
 function rate(points: [number, number][], flops: number): number {
   if (flops <= points[0][0]) return points[0][1];
   for (let i = 1; i < points.length; i++) {
-    const [f0, r0] = points[i - 1], [f1, r1] = points[i];
+    const [f0, r0] = points[i - 1],
+      [f1, r1] = points[i];
     if (flops <= f1) return r0 + ((r1 - r0) * Math.log(flops / f0)) / Math.log(f1 / f0);
   }
   return points[points.length - 1][1];

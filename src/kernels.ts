@@ -45,7 +45,10 @@ let wide: boolean | undefined;
 export function wideSimd(): boolean {
   if (wide !== undefined) return wide;
   wide = NODE_MAJOR >= 24 && process.arch === "x64" && process.env.GROKSWEEP_WIDE !== "0" && cpuFlags().has("avx2");
-  if (wide) { setFlagsFromString("--experimental-wasm-revectorize"); setFlagsFromString("--no-liftoff"); }
+  if (wide) {
+    setFlagsFromString("--experimental-wasm-revectorize");
+    setFlagsFromString("--no-liftoff");
+  }
   return wide;
 }
 
@@ -66,7 +69,11 @@ export function compile(name: KernelName): WebAssembly.Module | null {
     // Node 20's V8 validates relaxed SIMD only behind a flag (on by default from Node 22, and unknown to 24)
     if (name === "fma" && NODE_MAJOR < 22) setFlagsFromString("--experimental-wasm-relaxed-simd");
     let m: WebAssembly.Module | null = null;
-    try { m = new WebAssembly.Module(new Uint8Array(readFileSync(FILES[name]))); } catch { m = null; }
+    try {
+      m = new WebAssembly.Module(new Uint8Array(readFileSync(FILES[name])));
+    } catch {
+      m = null;
+    }
     compiled.set(name, m);
   }
   return compiled.get(name)!;
@@ -82,19 +89,21 @@ interface CheckAbi {
   testGemmTN(c: number, a: number, b: number, R: number, M: number, N: number, acc: number): void;
 }
 
-/** a·b + c, fused: 2⁻⁴⁶ for a = b = 1 + 2⁻²³, c = −(1 + 2⁻²²) (the rounded product is 1 + 2⁻²², so 0 unfused). */
+/** a·b + c, fused: 2⁻⁴⁶ for a = b = 1 + 2⁻²³, c = −(1 + 2⁻²²); unfused the product rounds to 1 + 2⁻²², giving 0. */
 export function probeFused(module: WebAssembly.Module): boolean {
   const abi = instantiateSync(module, {}).exports as unknown as CheckAbi;
-  const a = 1 + 2 ** -23, c = -(1 + 2 ** -22);
+  const a = 1 + 2 ** -23,
+    c = -(1 + 2 ** -22);
   return abi.fmaProbe(a, a, c) === 2 ** -46;
 }
 
-const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+const f32 = new Float32Array(1),
+  u32 = new Uint32Array(f32.buffer);
 /** The float32 neighbour of float32 x towards +∞ (up) or −∞. */
 function next32(x: number, up: boolean): number {
   if (x === 0) return up ? 2 ** -149 : -(2 ** -149);
   f32[0] = x;
-  u32[0] += (x > 0) === up ? 1 : -1;
+  u32[0] += x > 0 === up ? 1 : -1;
   return f32[0];
 }
 
@@ -102,21 +111,35 @@ function next32(x: number, up: boolean): number {
  *  the float64 sum s and its error e (TwoSum) are exact together, and rounding s to float32 is right
  *  unless s lies exactly halfway between two floats, where e's sign decides. */
 export function fmaf(a: number, b: number, c: number): number {
-  const p = a * b, s = p + c, r = Math.fround(s);
-  const bv = s - p, e = (p - (s - bv)) + (c - bv);
+  const p = a * b,
+    s = p + c,
+    r = Math.fround(s);
+  const bv = s - p,
+    e = p - (s - bv) + (c - bv);
   if (e === 0 || r === s || !Number.isFinite(r)) return r;
-  const o = next32(r, s > r), lo = Math.min(r, o), hi = Math.max(r, o);
+  const o = next32(r, s > r),
+    lo = Math.min(r, o),
+    hi = Math.max(r, o);
   return s === (lo + hi) / 2 ? (e > 0 ? hi : lo) : r;
 }
 
 /** C = A·B (or Aᵀ·B with A stored K×M) as the kernels compute it: ascending k, from 0. */
-export function gemmRef(A: Float32Array, B: Float32Array, M: number, K: number, N: number, fused: boolean, at = false): Float32Array {
+export function gemmRef(
+  A: Float32Array,
+  B: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  fused: boolean,
+  at = false,
+): Float32Array {
   const C = new Float32Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
       let c = 0;
       for (let k = 0; k < K; k++) {
-        const a = at ? A[k * M + i] : A[i * K + k], b = B[k * N + j];
+        const a = at ? A[k * M + i] : A[i * K + k],
+          b = B[k * N + j];
         c = fused ? fmaf(a, b, c) : Math.fround(c + Math.fround(a * b));
       }
       C[i * N + j] = c;
@@ -132,8 +155,14 @@ export function selfTest(k: Pick<Kernels, "name" | "module" | "wide">): string |
   abi.setWide(k.wide ? 1 : 0);
   let seed = 12345;
   const rand = () => Math.fround(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
-  for (const [M, K, N, at] of [[17, 130, 60, false], [14, 37, 44, false], [23, 131, 28, true], [5, 3, 4, false]] as const) {
-    const A = Float32Array.from({ length: M * K }, rand), B = Float32Array.from({ length: K * N }, rand);
+  for (const [M, K, N, at] of [
+    [17, 130, 60, false],
+    [14, 37, 44, false],
+    [23, 131, 28, true],
+    [5, 3, 4, false],
+  ] as const) {
+    const A = Float32Array.from({ length: M * K }, rand),
+      B = Float32Array.from({ length: K * N }, rand);
     const base = abi.scratch(4 * (M * K + K * N + M * N));
     const view = (o: number, n: number) => new Float32Array(abi.memory.buffer, base + 4 * o, n);
     view(0, M * K).set(A);
@@ -141,9 +170,11 @@ export function selfTest(k: Pick<Kernels, "name" | "module" | "wide">): string |
     const pc = base + 4 * (M * K + K * N);
     if (at) abi.testGemmTN(pc, base, base + 4 * M * K, K, M, N, 0);
     else abi.testGemmNN(pc, base, base + 4 * M * K, M, K, N, 0);
-    const got = view(M * K + K * N, M * N), want = gemmRef(A, B, M, K, N, k.name === "fma", at);
+    const got = view(M * K + K * N, M * N),
+      want = gemmRef(A, B, M, K, N, k.name === "fma", at);
     for (let i = 0; i < M * N; i++) {
-      if (!Object.is(got[i], want[i])) return `${at ? "Aᵀ·B" : "A·B"} ${M}×${K}×${N}: C[${i}] = ${got[i]}, expected ${want[i]}`;
+      if (!Object.is(got[i], want[i]))
+        return `${at ? "Aᵀ·B" : "A·B"} ${M}×${K}×${N}: C[${i}] = ${got[i]}, expected ${want[i]}`;
     }
   }
   return null;
@@ -152,26 +183,46 @@ export function selfTest(k: Pick<Kernels, "name" | "module" | "wide">): string |
 const loaded = new Map<KernelChoice, Kernels>();
 /** The kernels for --kernels: auto takes fma where relaxed SIMD runs and is fused, else strict (with one
  *  line on stderr saying why); fma where it is not fused is a usage error (it would give other bits). */
-export function loadKernels(choice: KernelChoice = "auto", warn = (s: string): unknown => process.stderr.write(s)): Kernels {
+export function loadKernels(
+  choice: KernelChoice = "auto",
+  warn = (s: string): unknown => process.stderr.write(s),
+): Kernels {
   const have = loaded.get(choice);
   if (have) return have;
   let name: KernelName = "strict";
   if (choice !== "strict") {
     const fma = compile("fma");
-    const why = !fma ? "this Node's V8 cannot run wasm relaxed SIMD" : process.env.GROKSWEEP_TEST_UNFUSED || !probeFused(fma) ? "relaxed_madd is not fused on this machine" : null;
+    const why = !fma
+      ? "this Node's V8 cannot run wasm relaxed SIMD"
+      : process.env.GROKSWEEP_TEST_UNFUSED || !probeFused(fma)
+        ? "relaxed_madd is not fused on this machine"
+        : null;
     if (why && choice === "fma") throw new UsageError("--kernels", choice, `auto or strict here (${why})`);
     if (why) warn(`groksweep: strict kernels (mul+add): ${why}; results differ from fma kernels by float32 rounding\n`);
     else name = "fma";
   }
-  const module = compile(name)!, w = wideSimd();
+  const module = compile(name)!,
+    w = wideSimd();
   const failed = selfTest({ name, module, wide: w });
   if (failed) {
-    throw new Error(`groksweep: the ${name} kernels' GEMM${w ? " (256-bit, revectorized by V8)" : ""} failed its bit-exact self-test: ` +
-      `${failed}${w ? "; GROKSWEEP_WIDE=0 turns 256-bit code off" : ""}`);
+    throw new Error(
+      `groksweep: the ${name} kernels' GEMM${w ? " (256-bit, revectorized by V8)" : ""} ` +
+        `failed its bit-exact self-test: ` +
+        `${failed}${w ? "; GROKSWEEP_WIDE=0 turns 256-bit code off" : ""}`,
+    );
   }
-  const hash = createHash("sha256").update(new Uint8Array(readFileSync(FILES[name]))).digest("hex").slice(0, 12);
-  const k = { name, id: `${name}@${REVISION[name]}`, module, wide: w,
-              detail: `${name}@${REVISION[name]}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; node ${process.version}; wasm ${hash}` };
+  const hash = createHash("sha256")
+    .update(new Uint8Array(readFileSync(FILES[name])))
+    .digest("hex")
+    .slice(0, 12);
+  const k = {
+    name,
+    id: `${name}@${REVISION[name]}`,
+    module,
+    wide: w,
+    detail: `${name}@${REVISION[name]}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; ` +
+      `node ${process.version}; wasm ${hash}`,
+  };
   loaded.set(choice, k);
   return k;
 }
@@ -186,17 +237,23 @@ export function kernelsOf(meta: Map<string, string>): string {
 
 /** The metadata entries that record a build. */
 export function kernelsMeta(k: Pick<Kernels, "name" | "detail">): [string, string][] {
-  return [["groksweep.kernels", k.name], ["groksweep.kernels_rev", String(REVISION[k.name])], ["groksweep.kernels_detail", k.detail]];
+  return [
+    ["groksweep.kernels", k.name],
+    ["groksweep.kernels_rev", String(REVISION[k.name])],
+    ["groksweep.kernels_detail", k.detail],
+  ];
 }
 
 /** --kernels auto|fma|strict (--fast-math: the old name of --kernels fma). */
 export function kernelChoice(argv: Record<string, unknown>): KernelChoice {
   const v = argv.kernels ?? (argv["fast-math"] ? "fma" : "auto");
   if (!KERNEL_CHOICES.includes(v as KernelChoice)) throw new UsageError("--kernels", v, KERNEL_CHOICES.join(" | "));
-  if (argv["fast-math"] && v !== "fma") throw new UsageError("--fast-math", true, `no other --kernels than fma (got ${v})`);
+  if (argv["fast-math"] && v !== "fma")
+    throw new UsageError("--fast-math", true, `no other --kernels than fma (got ${v})`);
   return v as KernelChoice;
 }
 export const KERNELS_OPTION = {
-  type: "string", describe: "auto (fma where this machine fuses relaxed_madd, else strict) | fma | strict (mul+add) [auto]",
+  type: "string",
+  describe: "auto (fma where this machine fuses relaxed_madd, else strict) | fma | strict (mul+add) [auto]",
 } as const;
 export const FAST_MATH_OPTION = { type: "boolean", describe: "the old name of --kernels fma" } as const;

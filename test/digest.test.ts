@@ -13,6 +13,10 @@ const EXPECTED: Record<string, string> = { "strict@1": "dbc5f54a832fa987", "fma@
 for (const b of BUILDS) {
   test(`the eight-run digest of the ${b.id} kernels is ${EXPECTED[b.id]}`, () => {
     assert.ok(EXPECTED[b.id], `no digest pinned for ${b.id}`);
-    assert.equal(digest(abi(b.name)), EXPECTED[b.id], `the ${b.name} numerics changed: bump REVISION.${b.name} and pin the new digest`);
+    assert.equal(
+      digest(abi(b.name)),
+      EXPECTED[b.id],
+      `the ${b.name} numerics changed: bump REVISION.${b.name} and pin the new digest`,
+    );
   });
 }

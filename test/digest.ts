@@ -21,13 +21,18 @@ export const DIGEST_RUNS: Record<string, unknown>[] = [
 export function digest(abi: Abi): string {
   const h = createHash("sha256");
   const f64 = new Float64Array(1);
-  const num = (x: number | null | undefined) => { f64[0] = x ?? NaN; h.update(new Uint8Array(f64.buffer)); };
+  const num = (x: number | null | undefined) => {
+    f64[0] = x ?? NaN;
+    h.update(new Uint8Array(f64.buffer));
+  };
   for (const raw of DIGEST_RUNS) {
     const r = train(abi, parseRunConfig({ ...common, ...raw }));
     h.update(JSON.stringify([r.status, r.stepsRun, r.tMem, r.tGrok]));
     num(r.wc);
-    for (const row of r.curves) for (const k of Object.keys(row).sort()) num((row as unknown as Record<string, number>)[k]);
-    for (const s of r.snapshots) for (const k of Object.keys(s.params).sort()) h.update(new Uint8Array(s.params[k].buffer));
+    for (const row of r.curves)
+      for (const k of Object.keys(row).sort()) num((row as unknown as Record<string, number>)[k]);
+    for (const s of r.snapshots)
+      for (const k of Object.keys(s.params).sort()) h.update(new Uint8Array(s.params[k].buffer));
   }
   return h.digest("hex").slice(0, 16);
 }

@@ -13,24 +13,35 @@ const fma = BUILDS.find((b) => b.name === "fma");
 const skip = fma ? false : "this machine does not run fused relaxed_madd";
 
 // An independent reference: a·b + c as an exact rational (BigInt significands), rounded to float32 once.
-const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
-function parts(x: number): [bigint, number] { // x = m · 2^e, m an integer
+const f32 = new Float32Array(1),
+  u32 = new Uint32Array(f32.buffer);
+function parts(x: number): [bigint, number] {
+  // x = m · 2^e, m an integer
   f32[0] = x;
-  const u = u32[0], ex = (u >>> 23) & 255, frac = BigInt(u & 0x7fffff), sign = u >>> 31 ? -1n : 1n;
+  const u = u32[0],
+    ex = (u >>> 23) & 255,
+    frac = BigInt(u & 0x7fffff),
+    sign = u >>> 31 ? -1n : 1n;
   return ex === 0 ? [sign * frac, -149] : [sign * (frac | 0x800000n), ex - 150];
 }
 function exactFma(a: number, b: number, c: number): number {
-  const [ma, ea] = parts(a), [mb, eb] = parts(b), [mc, ec] = parts(c);
-  const ep = ea + eb, e = Math.min(ep, ec);
+  const [ma, ea] = parts(a),
+    [mb, eb] = parts(b),
+    [mc, ec] = parts(c);
+  const ep = ea + eb,
+    e = Math.min(ep, ec);
   const S = ma * mb * (1n << BigInt(ep - e)) + mc * (1n << BigInt(ec - e)); // exact: S · 2^e
   if (S === 0n) return Object.is(a * b + c, -0) ? -0 : 0;
-  const neg = S < 0n, A = neg ? -S : S;
+  const neg = S < 0n,
+    A = neg ? -S : S;
   // choose the float32 exponent: 24 significant bits, or the subnormal grid 2^-149
   let q = e + A.toString(2).length - 24;
   if (q < -149) q = -149;
   let m: bigint;
   if (q >= e) {
-    const sh = BigInt(q - e), half = 1n << (sh - 1n), rem = A & ((1n << sh) - 1n);
+    const sh = BigInt(q - e),
+      half = 1n << (sh - 1n),
+      rem = A & ((1n << sh) - 1n);
     m = A >> sh;
     if (sh > 0n && (rem > half || (rem === half && (m & 1n) === 1n))) m++; // ties to even
   } else m = A << BigInt(e - q);
@@ -40,15 +51,23 @@ function exactFma(a: number, b: number, c: number): number {
 
 test("fmaf rounds a·b + c once, as exact rational arithmetic does (random, cancelling and halfway cases)", () => {
   let seed = 7;
-  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const f32r = (scale: number) => Math.fround((rnd() * 2 - 1) * 2 ** Math.floor(scale * (rnd() * 2 - 1)));
-  const cases: [number, number, number][] = [[1 + 2 ** -23, 1 + 2 ** -23, -(1 + 2 ** -22)], [3, 2 ** -25, 1],
-    [2 ** -75, 2 ** -75, 2 ** -149], [2 ** 100, 2 ** 100, 1], [1, 1, -1], [2 ** -70, 2 ** -70, 0]];
+  const cases: [number, number, number][] = [
+    [1 + 2 ** -23, 1 + 2 ** -23, -(1 + 2 ** -22)],
+    [3, 2 ** -25, 1],
+    [2 ** -75, 2 ** -75, 2 ** -149],
+    [2 ** 100, 2 ** 100, 1],
+    [1, 1, -1],
+    [2 ** -70, 2 ** -70, 0],
+  ];
   for (let i = 0; i < 40000; i++) {
-    const a = f32r(20), kind = i % 4;
+    const a = f32r(20),
+      kind = i % 4;
     if (kind === 3) {
       // a·b ≈ half an ulp of c: the float64 sum often lands exactly on a float32 midpoint (double rounding)
-      const c = f32r(30), half = 2 ** (Math.floor(Math.log2(Math.abs(c))) - 24);
+      const c = f32r(30),
+        half = 2 ** (Math.floor(Math.log2(Math.abs(c))) - 24);
       cases.push([a, Math.fround(half / a), c]);
       continue;
     }
@@ -69,37 +88,57 @@ test("the probe tells a fused multiply-add from mul + add: the strict build neve
   if (fma) assert.equal(probeFused(fma.module), true);
 });
 
-test("the GEMM self-test passes for every build here and catches a build checked against the other's rounding", { skip }, () => {
-  for (const b of BUILDS) assert.equal(selfTest(b), null, b.name);
-  assert.match(selfTest({ ...fma!, name: "strict" }) ?? "", /expected/);
-  assert.match(selfTest({ ...BUILDS[0], name: "fma" }) ?? "", /expected/);
-});
+test(
+  "the GEMM self-test passes for every build here and catches a build checked against the other's rounding",
+  { skip },
+  () => {
+    for (const b of BUILDS) assert.equal(selfTest(b), null, b.name);
+    assert.match(selfTest({ ...fma!, name: "strict" }) ?? "", /expected/);
+    assert.match(selfTest({ ...BUILDS[0], name: "fma" }) ?? "", /expected/);
+  },
+);
 
-test("auto takes the fma build where it is fused; --kernels strict and fma train the same trajectory to float32 rounding", { skip }, () => {
-  assert.equal(loadKernels("auto").name, "fma");
-  const args = ["run", "--p", "23", "--d", "32", "--H", "64", "--max-steps", "200", "--log", "every:1"];
-  const a = tmp(), b = tmp(), c = tmp();
-  assert.equal(cli([...args, "--kernels", "strict", "--out", a]).code, 0);
-  assert.equal(cli([...args, "--out", b]).code, 0);
-  assert.equal(cli([...args, "--fast-math", "--out", c]).code, 0);
-  const ca = [...tableFromIPC(readFileSync(join(a, "curves.arrow")))], cb = tableFromIPC(readFileSync(join(b, "curves.arrow")));
-  let differs = false;
-  [...cb].forEach((r, i) => {
-    assert.ok(Math.abs(r.weight_norm - ca[i].weight_norm) / ca[i].weight_norm < 1e-4, `step ${r.step}`);
-    assert.ok(Math.abs(r.train_loss - ca[i].train_loss) / ca[i].train_loss < 1e-3, `step ${r.step}`);
-    differs ||= r.train_loss !== ca[i].train_loss;
-  });
-  assert.ok(differs, "the fma build rounds differently somewhere");
-  const meta = (d: string) => tableFromIPC(readFileSync(join(d, "runs.arrow"))).schema.metadata;
-  assert.equal(meta(a).get("groksweep.kernels"), "strict");
-  assert.equal(meta(b).get("groksweep.kernels"), "fma");
-  assert.match(meta(b).get("groksweep.kernels_detail")!, new RegExp(`^fma@1; ${wideSimd() ? "256" : "128"}-bit.*node v\\d+`));
-  assert.deepEqual(readFileSync(join(b, "curves.arrow")), readFileSync(join(c, "curves.arrow")), "--fast-math is --kernels fma");
-});
+test(
+  "auto takes the fma build where it is fused; --kernels strict and fma train the same trajectory to float32 rounding",
+  { skip },
+  () => {
+    assert.equal(loadKernels("auto").name, "fma");
+    const args = ["run", "--p", "23", "--d", "32", "--H", "64", "--max-steps", "200", "--log", "every:1"];
+    const a = tmp(),
+      b = tmp(),
+      c = tmp();
+    assert.equal(cli([...args, "--kernels", "strict", "--out", a]).code, 0);
+    assert.equal(cli([...args, "--out", b]).code, 0);
+    assert.equal(cli([...args, "--fast-math", "--out", c]).code, 0);
+    const ca = [...tableFromIPC(readFileSync(join(a, "curves.arrow")))],
+      cb = tableFromIPC(readFileSync(join(b, "curves.arrow")));
+    let differs = false;
+    [...cb].forEach((r, i) => {
+      assert.ok(Math.abs(r.weight_norm - ca[i].weight_norm) / ca[i].weight_norm < 1e-4, `step ${r.step}`);
+      assert.ok(Math.abs(r.train_loss - ca[i].train_loss) / ca[i].train_loss < 1e-3, `step ${r.step}`);
+      differs ||= r.train_loss !== ca[i].train_loss;
+    });
+    assert.ok(differs, "the fma build rounds differently somewhere");
+    const meta = (d: string) => tableFromIPC(readFileSync(join(d, "runs.arrow"))).schema.metadata;
+    assert.equal(meta(a).get("groksweep.kernels"), "strict");
+    assert.equal(meta(b).get("groksweep.kernels"), "fma");
+    assert.match(
+      meta(b).get("groksweep.kernels_detail")!,
+      new RegExp(`^fma@1; ${wideSimd() ? "256" : "128"}-bit.*node v\\d+`),
+    );
+    assert.deepEqual(
+      readFileSync(join(b, "curves.arrow")),
+      readFileSync(join(c, "curves.arrow")),
+      "--fast-math is --kernels fma",
+    );
+  },
+);
 
 test("where relaxed_madd is not fused, auto says so and uses strict; --kernels fma is refused", () => {
-  const env = { GROKSWEEP_TEST_UNFUSED: "1" }, args = ["run", "--p", "11", "--d", "8", "--H", "12", "--max-steps", "20"];
-  const out = tmp(), r = cli([...args, "--out", out], env);
+  const env = { GROKSWEEP_TEST_UNFUSED: "1" },
+    args = ["run", "--p", "11", "--d", "8", "--H", "12", "--max-steps", "20"];
+  const out = tmp(),
+    r = cli([...args, "--out", out], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /strict kernels \(mul\+add\): relaxed_madd is not fused/);
   assert.equal(tableFromIPC(readFileSync(join(out, "runs.arrow"))).schema.metadata.get("groksweep.kernels"), "strict");
@@ -110,7 +149,8 @@ test("where relaxed_madd is not fused, auto says so and uses strict; --kernels f
 });
 
 test("a sweep directory is never resumed with the other kernels; older 'simd' directories are strict", { skip }, () => {
-  const spec = specFile({ p: 11, d: 8, H: 12, "max-steps": 20, seeds: 2 }), out = tmp();
+  const spec = specFile({ p: 11, d: 8, H: 12, "max-steps": 20, seeds: 2 }),
+    out = tmp();
   assert.equal(cli(["sweep", spec, "--out", out, "--quiet", "--kernels", "strict"]).code, 0);
   const r = cli(["sweep", spec, "--out", out, "--quiet"]);
   assert.equal(r.code, 2);
@@ -119,5 +159,13 @@ test("a sweep directory is never resumed with the other kernels; older 'simd' di
   assert.equal(kernelsOf(new Map([["groksweep.kernels", "simd"]])), "strict@1");
   assert.equal(kernelsOf(new Map()), "strict@1");
   assert.equal(kernelsOf(new Map([["groksweep.kernels", "relaxed-simd"]])), "relaxed-simd@1");
-  assert.equal(kernelsOf(new Map([["groksweep.kernels", "fma"], ["groksweep.kernels_rev", "2"]])), "fma@2");
+  assert.equal(
+    kernelsOf(
+      new Map([
+        ["groksweep.kernels", "fma"],
+        ["groksweep.kernels_rev", "2"],
+      ]),
+    ),
+    "fma@2",
+  );
 });
