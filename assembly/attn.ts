@@ -190,7 +190,7 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
   }
 }
 
-/** Mean cross-entropy over the train set; writes dLoss/dθ into grad (padding stays 0). */
+/** The forward pass of the train set at the current θ: token tables, attention, MLP and logits. */
 function forward(): void {
   tables();
   attend(trA, trB, aNTrain, bW, bR);
@@ -205,6 +205,7 @@ export function attnEvalTrain(): f64 {
   return scoreRows(0, bLG, trY, aNTrain);
 }
 
+/** Mean cross-entropy over the train set; writes dLoss/dθ into grad (padding stays 0). */
 export function attnForwardBackward(): f64 {
   const n = aNTrain, d = ad, p = aP, H4 = aH4, hd = heads * d, ws = heads * 4;
   if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)

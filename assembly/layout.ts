@@ -75,7 +75,6 @@ export function addMat(off: i32, rows: i32, cols: i32, ld: i32, split: bool): vo
 }
 export function mat(i: i32, field: i32): i32 { return load<i32>(MATS + <usize>i * 20 + (<usize>field << 2)); }
 
-/** Start a layout: everything above __heap_base is the run's. */
 // Whether Hh/act′/LG (or the attention buffers) hold the train set's forward pass at the current θ,
 // as evaluate() leaves them for the next training step (same θ, same bits). Per-run state: begin()
 // drops it, and so does anything that could change its inputs (another activation, loss or LayerNorm
@@ -85,6 +84,7 @@ export function keepForward(on: bool): void { fwdKept = on; }
 /** True once if a kept forward pass is there to start from; the step consumes it. */
 export function takeForward(): bool { const k = fwdKept; fwdKept = false; return k; }
 
+/** Start a layout: everything above __heap_base is the run's. */
 export function begin(model_: i32): void {
   model = model_;
   fwdKept = false;
@@ -110,7 +110,8 @@ export function allocData(nTrain_: i32, nTest_: i32, width: i32): void {
   teA = alloc(m); teB = alloc(m); teY = alloc(m);
 }
 
-/** Muon scratch for matrices up to `rows` × `cols` (rows ≤ cols after transposing). */
+/** Muon scratch for the largest matrix of the layout's list (mat(i, 1) × mat(i, 2)), padded, with the
+ *  shorter side as rows (Newton–Schulz works on X or Xᵀ, whichever is wide). */
 export function allocMuon(): void {
   let r = 0, c = 0;
   for (let i = 0; i < nMats; i++) {
