@@ -12,6 +12,7 @@ import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { instantiateSync } from "@assemblyscript/loader";
 import { UsageError } from "./options.js";
+import type { Abi } from "./engine.js"; // the ABI, declared once (type only: engine.ts imports this module)
 
 export const KERNEL_CHOICES = ["auto", "fma", "strict"] as const;
 export type KernelChoice = (typeof KERNEL_CHOICES)[number];
@@ -62,6 +63,7 @@ function cpuFlags(): Set<string> {
 }
 
 const compiled = new Map<KernelName, WebAssembly.Module | null>();
+const hashes = new Map<KernelName, string>(); // of the wasm bytes compiled, for the metadata
 /** A build, compiled once per process; null where this V8 cannot run it (relaxed SIMD). */
 export function compile(name: KernelName): WebAssembly.Module | null {
   if (!compiled.has(name)) {
@@ -70,7 +72,9 @@ export function compile(name: KernelName): WebAssembly.Module | null {
     if (name === "fma" && NODE_MAJOR < 22) setFlagsFromString("--experimental-wasm-relaxed-simd");
     let m: WebAssembly.Module | null = null;
     try {
-      m = new WebAssembly.Module(new Uint8Array(readFileSync(FILES[name])));
+      const bytes = new Uint8Array(readFileSync(FILES[name]));
+      m = new WebAssembly.Module(bytes);
+      hashes.set(name, createHash("sha256").update(bytes).digest("hex").slice(0, 12));
     } catch {
       m = null;
     }
@@ -79,19 +83,10 @@ export function compile(name: KernelName): WebAssembly.Module | null {
   return compiled.get(name)!;
 }
 
-/** The wasm exports the load-time checks use (assembly/index.ts). */
-interface CheckAbi {
-  memory: WebAssembly.Memory;
-  setWide(on: number): void;
-  fmaProbe(a: number, b: number, c: number): number;
-  scratch(bytes: number): number;
-  testGemmNN(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
-  testGemmTN(c: number, a: number, b: number, R: number, M: number, N: number, acc: number): void;
-}
 
 /** a·b + c, fused: 2⁻⁴⁶ for a = b = 1 + 2⁻²³, c = −(1 + 2⁻²²); unfused the product rounds to 1 + 2⁻²², giving 0. */
 export function probeFused(module: WebAssembly.Module): boolean {
-  const abi = instantiateSync(module, {}).exports as unknown as CheckAbi;
+  const abi = instantiateSync(module, {}).exports as unknown as Abi;
   const a = 1 + 2 ** -23,
     c = -(1 + 2 ** -22);
   return abi.fmaProbe(a, a, c) === 2 ** -46;
@@ -151,7 +146,7 @@ export function gemmRef(
 /** The GEMM of a build, on shapes that reach every tile and leftover path of every tile choice (M mod 5,
  *  6, 3; N mod 16, 8, 12; two k-chunks), against gemmRef bit for bit. Returns the first mismatch or null. */
 export function selfTest(k: Pick<Kernels, "name" | "module" | "wide">): string | null {
-  const abi = instantiateSync(k.module, {}).exports as unknown as CheckAbi;
+  const abi = instantiateSync(k.module, {}).exports as unknown as Abi;
   abi.setWide(k.wide ? 1 : 0);
   let seed = 12345;
   const rand = () => Math.fround(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
@@ -201,6 +196,14 @@ export function loadKernels(
     if (why) warn(`groksweep: strict kernels (mul+add): ${why}; results differ from fma kernels by float32 rounding\n`);
     else name = "fma";
   }
+  const k = ready.get(name) ?? checked(name);
+  loaded.set(choice, k);
+  return k;
+}
+
+const ready = new Map<KernelName, Kernels>();
+/** A build, compiled and self-tested once per process (auto and fma share it). */
+function checked(name: KernelName): Kernels {
   const module = compile(name)!,
     w = wideSimd();
   const failed = selfTest({ name, module, wide: w });
@@ -211,19 +214,15 @@ export function loadKernels(
         `${failed}${w ? "; GROKSWEEP_WIDE=0 turns 256-bit code off" : ""}`,
     );
   }
-  const hash = createHash("sha256")
-    .update(new Uint8Array(readFileSync(FILES[name])))
-    .digest("hex")
-    .slice(0, 12);
   const k = {
     name,
     id: `${name}@${REVISION[name]}`,
     module,
     wide: w,
     detail: `${name}@${REVISION[name]}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; ` +
-      `node ${process.version}; wasm ${hash}`,
+      `node ${process.version}; wasm ${hashes.get(name)}`,
   };
-  loaded.set(choice, k);
+  ready.set(name, k);
   return k;
 }
 
