@@ -118,7 +118,7 @@ export function fmaf(a: number, b: number, c: number): number {
   return s === (lo + hi) / 2 ? (e > 0 ? hi : lo) : r;
 }
 
-/** C = A·B (or Aᵀ·B with A stored K×M) as the kernels compute it: ascending k, from 0. */
+/** C = A·B (or Aᵀ·B with A stored K×M) as the kernels compute it: ascending k, from 0 or from C0. */
 export function gemmRef(
   A: Float32Array,
   B: Float32Array,
@@ -127,11 +127,12 @@ export function gemmRef(
   N: number,
   fused: boolean,
   at = false,
+  C0: Float32Array | null = null, // accumulate onto C0
 ): Float32Array {
   const C = new Float32Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
-      let c = 0;
+      let c = C0 ? C0[i * N + j] : 0;
       for (let k = 0; k < K; k++) {
         const a = at ? A[k * M + i] : A[i * K + k],
           b = B[k * N + j];

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { abi as abiOf, BUILDS } from "./helpers.js";
-import { fmaf } from "../src/kernels.js";
+import { gemmRef } from "../src/kernels.js";
 import { Rng } from "../src/rng.js";
 import { erf64, gelu64, geluGrad64 } from "./ref.js";
 
@@ -19,20 +19,6 @@ for (const build of BUILDS) {
     return { ptr, view: () => new Float32Array(a.memory.buffer, ptr, floats) };
   }
 
-  /** C = A·B (or Aᵀ·B) summed in ascending k: float32 rounding after every mul and add (strict), or one
-   *  correctly rounded fma per product (fma). */
-  function gemmRef(A: Float32Array, B: Float32Array, C0: Float32Array | null, M: number, K: number, N: number, transA: boolean): Float32Array {
-    const C = new Float32Array(M * N);
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-      let s = C0 ? C0[i * N + j] : 0;
-      for (let k = 0; k < K; k++) {
-        const a = transA ? A[k * M + i] : A[i * K + k], b = B[k * N + j];
-        s = fused ? fmaf(a, b, s) : f(s + f(a * b));
-      }
-      C[i * N + j] = s;
-    }
-    return C;
-  }
 
   test("gemm (A·B and Aᵀ·B, all block tails, accumulate) equals the scalar float32 reference bit for bit" + k, () => {
     const rng = new Rng(1, 99);
@@ -47,7 +33,7 @@ for (const build of BUILDS) {
           if (transA) abi().testGemmTN(pc, pa, pb, K, M, N, acc ? 1 : 0);
           else abi().testGemmNN(pc, pa, pb, M, K, N, acc ? 1 : 0);
           const got = view().slice(M * K + K * N);
-          assert.deepEqual(got, gemmRef(A, B, acc ? C0 : null, M, K, N, transA), `M=${M} K=${K} N=${N} transA=${transA} acc=${acc}`);
+          assert.deepEqual(got, gemmRef(A, B, M, K, N, fused, transA, acc ? C0 : null), `M=${M} K=${K} N=${N} transA=${transA} acc=${acc}`);
         }
       }
     }
