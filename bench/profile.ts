@@ -16,9 +16,11 @@ let last = 0;
 const mark = (phase: number): void => { const t = performance.now(); if (phase > 0) acc[phase] += t - last; last = t; };
 // the profile build of the kernels auto picks here (fma or strict), at the width they run
 const kernels = loadKernels("auto");
-const path = fileURLToPath(new URL(`../../build/groksweep-profile${kernels.name === "fma" ? "-fma" : ""}.wasm`, import.meta.url));
-const abi = instantiateSync(new WebAssembly.Module(new Uint8Array(readFileSync(path))), { env: { mark: mark as unknown as () => void } })
-  .exports as unknown as Abi;
+const file = `groksweep-profile${kernels.name === "fma" ? "-fma" : ""}.wasm`;
+const path = fileURLToPath(new URL(`../../build/${file}`, import.meta.url));
+const env = { mark: mark as unknown as () => void };
+const module = new WebAssembly.Module(new Uint8Array(readFileSync(path)));
+const abi = instantiateSync(module, { env }).exports as unknown as Abi;
 abi.setWide(kernels.wide ? 1 : 0);
 console.log(`profile of the ${kernels.detail} kernels (each mark is a call out of wasm: under Node 24 they cost more)`);
 

@@ -83,7 +83,9 @@ export function costOf(plan: DelayPlan): Cost {
   const flopsPerStep = (r: SweepRun) => r.cost / r.cfg.maxSteps;
   const boundSteps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0), boundFlops = runs.reduce((s, r) => s + r.cost, 0);
   const boundSeconds = runs.reduce((s, r) => s + r.seconds, 0);
-  if (!plan.samePaperConfig) return { boundSteps, boundFlops, boundSeconds, expectedSteps: null, expectedFlops: null, expectedSeconds: null };
+  if (!plan.samePaperConfig) {
+    return { boundSteps, boundFlops, boundSeconds, expectedSteps: null, expectedFlops: null, expectedSeconds: null };
+  }
   const expect = (r: SweepRun) => (!r.cfg.stopAtGrok ? r.cfg.maxSteps
     : Math.min(r.cfg.maxSteps, (r.cfg.arm === "free" ? PAPER.freeTGrok : paperTGrok(r.cfg.rho)) ?? r.cfg.maxSteps));
   return {
@@ -111,12 +113,15 @@ export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: num
     `  paper:    ${describeConfig({ ...plan.cfg, ...PAPER.config } as RunConfig)}, ${PAPER.seeds} seeds, t_int ${PAPER.config.tInt}` +
       (plan.samePaperConfig ? " (the same configuration)" : " (another configuration: α, R² and T_grok/T_grok(ρ=1) compare; absolute T_grok and Wc do not)"),
     `  runs:     ${sw.runs.length} (${plan.free.length} free + ${plan.clamp.length} clamp)`,
-    `  cost:     ≤ ${c.boundSteps.toLocaleString("en-US")} steps, ${(c.boundFlops / 1e12).toFixed(2)} TFLOP ≈ ${(c.boundSeconds / 3600).toFixed(2)} core-hours at the rates` +
-      ` npm run bench measured (≤ ${hours(c.boundSeconds / 3600 / workers)} on ${workers} worker${workers > 1 ? "s" : ""}) if every run used its whole budget`,
+    `  cost:     ≤ ${c.boundSteps.toLocaleString("en-US")} steps, ${(c.boundFlops / 1e12).toFixed(2)} TFLOP ` +
+      `≈ ${(c.boundSeconds / 3600).toFixed(2)} core-hours at the rates npm run bench measured ` +
+      `(≤ ${hours(c.boundSeconds / 3600 / workers)} on ${workers} worker${workers > 1 ? "s" : ""}) ` +
+      "if every run used its whole budget",
   ];
   if (c.expectedSteps !== null) {
-    lines.push(`  expected: ≈ ${c.expectedSteps.toLocaleString("en-US")} steps ≈ ${(c.expectedSeconds! / 3600).toFixed(1)} core-hours` +
-      ` (≈ ${hours(c.expectedSeconds! / 3600 / workers)} on ${workers} worker${workers > 1 ? "s" : ""}), runs stopping at the paper's median T_grok`);
+    lines.push(`  expected: ≈ ${c.expectedSteps.toLocaleString("en-US")} steps ` +
+      `≈ ${(c.expectedSeconds! / 3600).toFixed(1)} core-hours (≈ ${hours(c.expectedSeconds! / 3600 / workers)} ` +
+      `on ${workers} worker${workers > 1 ? "s" : ""}), runs stopping at the paper's median T_grok`);
   }
   return lines.join("\n") + "\n";
 }

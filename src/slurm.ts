@@ -46,7 +46,8 @@ export function load(sw: Sweep, phase: Phase | null, arraySize: number): Load {
     longestSeconds = Math.max(longestSeconds, r.seconds);
   }
   const heaviest = secs.indexOf(Math.max(...secs));
-  return { tasks, runs: runs.length, minRuns: Math.min(...n), maxRuns: Math.max(...n), maxFlops: flops[heaviest], maxSteps: steps[heaviest],
+  return { tasks, runs: runs.length, minRuns: Math.min(...n), maxRuns: Math.max(...n),
+           maxFlops: flops[heaviest], maxSteps: steps[heaviest],
            maxSeconds: secs[heaviest], longestSeconds };
 }
 
@@ -72,7 +73,8 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
         `# this task runs shard $SLURM_ARRAY_TASK_ID with $SLURM_CPUS_PER_TASK workers. exec: node is the batch step`,
         `# itself, so the TERM of --signal=B:TERM, of preemption or of \`scancel --batch --signal=TERM\` reaches it:`,
         `# it writes valid files and exits 143, and the requeued or resubmitted task skips the finished runs.`,
-        `${gs} sweep ${sh(o.spec)} ${args(l.tasks)} --workers $SLURM_CPUS_PER_TASK --kernels ${o.kernels} --out ${dir(key)}-$SLURM_ARRAY_TASK_ID`,
+        `${gs} sweep ${sh(o.spec)} ${args(l.tasks)} --workers $SLURM_CPUS_PER_TASK --kernels ${o.kernels} ` +
+          `--out ${dir(key)}-$SLURM_ARRAY_TASK_ID`,
       ]),
     };
   };

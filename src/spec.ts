@@ -103,7 +103,8 @@ export function expand(raw: unknown): Sweep {
       if (measure) cfg.wc = null;
       for (const seed of seedList) {
         const c = { ...cfg, seed };
-        runs.push({ runId: runs.length, block: b, cfg: c, measure: measure ? controlKey(c) : null, cost: c.maxSteps * stepFlops(c), seconds: c.maxSteps * stepSeconds(c) });
+        runs.push({ runId: runs.length, block: b, cfg: c, measure: measure ? controlKey(c) : null,
+                    cost: c.maxSteps * stepFlops(c), seconds: c.maxSteps * stepSeconds(c) });
       }
     }
   });

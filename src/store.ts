@@ -118,9 +118,11 @@ export class Store {
     for (const s of sources(this.dir)) {
       const theirs = (await readSchema(s.runs)).metadata;
       for (const key of keys) {
-        const [a, b] = key === "groksweep.kernels" ? [kernelsOf(theirs), kernelsOf(this.meta)] : [theirs.get(key), this.meta.get(key)];
+        const kernels = key === "groksweep.kernels";
+        const [a, b] = kernels ? [kernelsOf(theirs), kernelsOf(this.meta)] : [theirs.get(key), this.meta.get(key)];
         if (a !== b) {
-          throw new UsageError("--out", this.dir, `a directory of this sweep (it holds ${key} ${a}, this one has ${b})`);
+          const want = `a directory of this sweep (it holds ${key} ${a}, this one has ${b})`;
+          throw new UsageError("--out", this.dir, want);
         }
       }
       for await (const b of batches(s.runs)) {

@@ -33,8 +33,8 @@ export function select(sw: Sweep, shard: [number, number] | null, phase: Phase |
     (!phase || (phase === "control" ? r.measure === null : r.measure !== null)));
 }
 
-export function sweepMeta(sw: Sweep, opts: Pick<SweepOptions, "shard" | "phase">, kernels: Pick<Kernels, "name" | "detail">):
-    Map<string, string> {
+export function sweepMeta(sw: Sweep, opts: Pick<SweepOptions, "shard" | "phase">,
+                          kernels: Pick<Kernels, "name" | "detail">): Map<string, string> {
   return new Map([
     ["groksweep.version", VERSION],
     ...kernelsMeta(kernels),

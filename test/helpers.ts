@@ -14,7 +14,8 @@ export const BIN = join(ROOT, "bin", "groksweep.js");
 
 /** Every kernel build this machine runs: strict always, fma where relaxed_madd is fused. Tests of
  *  kernels, determinism and trajectories loop over these. */
-export const BUILDS: Kernels[] = [loadKernels("strict"), ...(() => { try { return [loadKernels("fma")]; } catch { return []; } })()];
+const fmaBuild = (): Kernels[] => { try { return [loadKernels("fma")]; } catch { return []; } };
+export const BUILDS: Kernels[] = [loadKernels("strict"), ...fmaBuild()];
 const abis = new Map<KernelName, Abi>();
 /** A shared instance of a build (default: what `auto` picks here, as a user gets). */
 export const abi = (k: KernelName = loadKernels("auto", () => {}).name): Abi => {

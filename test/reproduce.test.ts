@@ -88,7 +88,8 @@ test("--dry-run prints the plan and its cost, and runs and writes nothing", () =
   assert.match(paper.stdout, /examples\/paper\/dense-rho\.yaml/);
   assert.match(paper.stdout, /runs: +160 \(16 free \+ 144 clamp\)/);
   assert.match(paper.stdout, /ρ = 0\.85, 0\.9, 0\.95, 1, 1\.05, 1\.1, 1\.15, 1\.2, 1\.25 \(16 seeds each\)/);
-  assert.match(paper.stdout, /cost: +≤ 9,696,000 steps, [\d.]+ TFLOP ≈ 21\.74 core-hours at the rates npm run bench measured/);
+  assert.match(paper.stdout,
+    /cost: +≤ 9,696,000 steps, [\d.]+ TFLOP ≈ 21\.74 core-hours at the rates npm run bench measured/);
   assert.match(paper.stdout, /expected: ≈ [\d,]+ steps ≈ [\d.]+ core-hours/);
   assert.match(paper.stdout, /\(the same configuration\)/);
   const quick = cli(["reproduce", "delay-law", "--scale", "quick", "--dry-run"]);

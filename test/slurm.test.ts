@@ -30,7 +30,8 @@ function fakeSlurm(): { path: string; log: string } {
 
 test("--dry-run prints the four chained scripts of a wc: measure spec and writes nothing", () => {
   const out = join(tmp(), "out");
-  const r = cli(["slurm", TINY, "--out", out, "--array-size", "3", "--cpus-per-task", "2", "--time", "1:00:00", "--sbatch=--account=abc", "--dry-run", "--kernels", "strict"]);
+  const r = cli(["slurm", TINY, "--out", out, "--array-size", "3", "--cpus-per-task", "2", "--time", "1:00:00",
+                 "--sbatch=--account=abc", "--dry-run", "--kernels", "strict"]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!existsSync(out));
   assert.match(r.stdout, /12 runs as 4 jobs/);
@@ -50,9 +51,13 @@ test("--dry-run prints the four chained scripts of a wc: measure spec and writes
   const spec = join(out, "slurm", "spec.yaml");
   assert.match(s.get("control.sbatch")!, /^#SBATCH --array=0-2$/m);
   assert.match(s.get("control.sbatch")!, /^#SBATCH --cpus-per-task=2$/m);
-  assert.ok(s.get("control.sbatch")!.includes(`sweep ${spec} --phase control --shard $SLURM_ARRAY_TASK_ID/3 --workers $SLURM_CPUS_PER_TASK --kernels strict --out ${out}/control-$SLURM_ARRAY_TASK_ID`));
+  const task = "--workers $SLURM_CPUS_PER_TASK --kernels strict --out";
+  const shard = "--shard $SLURM_ARRAY_TASK_ID/3";
+  const dir = (x: string) => `${out}/${x}-$SLURM_ARRAY_TASK_ID`;
+  assert.ok(s.get("control.sbatch")!.includes(`sweep ${spec} --phase control ${shard} ${task} ${dir("control")}`));
   assert.ok(s.get("merge-control.sbatch")!.includes(`merge ${out}/control-{0..2} --out ${out}/controls`));
-  assert.ok(s.get("dependent.sbatch")!.includes(`--phase dependent --shard $SLURM_ARRAY_TASK_ID/3 --wc-from ${out}/controls/runs.arrow --workers $SLURM_CPUS_PER_TASK --kernels strict --out ${out}/dependent-$SLURM_ARRAY_TASK_ID`));
+  const wcFrom = `--wc-from ${out}/controls/runs.arrow`;
+  assert.ok(s.get("dependent.sbatch")!.includes(`--phase dependent ${shard} ${wcFrom} ${task} ${dir("dependent")}`));
   assert.ok(s.get("merge.sbatch")!.includes(`merge ${out}/controls ${out}/dependent-{0..2} --out ${out}/all`));
 });
 

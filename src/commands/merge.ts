@@ -34,7 +34,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
         throw new UsageError("DIR", dir, `output of the same spec as ${from} (spec ${m.get("groksweep.spec_hash")} ≠ ${meta.get("groksweep.spec_hash")})`);
       }
       if (meta && kernelsOf(m) !== kernelsOf(meta)) {
-        throw new UsageError("DIR", dir, `output of the same kernels as ${from} (${kernelsOf(m)} ≠ ${kernelsOf(meta)}: the builds differ by float32 rounding)`);
+        throw new UsageError("DIR", dir, `output of the same kernels as ${from} ` +
+          `(${kernelsOf(m)} ≠ ${kernelsOf(meta)}: the builds differ by float32 rounding)`);
       }
       if (!meta) { meta = m; from = dir; }
       phases.add(m.get("groksweep.phase") ?? "");

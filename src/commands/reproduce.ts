@@ -51,7 +51,8 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
 
   // 1. the sweep: controls first, their median Wc releases the clamp grid (runSweep); resumable
   const dir = resolve(out as string);
-  const { code, counts } = await runSweep(sw, { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet), kernels });
+  const opts = { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet), kernels };
+  const { code, counts } = await runSweep(sw, opts);
   process.stdout.write(`${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${dir}\n`);
   if (code === 130 || code === 143) {
     process.stdout.write("interrupted: the same command again continues from the finished runs\n");

@@ -23,8 +23,12 @@ export function builder(y: Argv): Argv {
     .option("time", { type: "string", describe: "sbatch --time of every job (e.g. 4:00:00); tasks get TERM 60 s before it" })
     .option("partition", { type: "string", describe: "sbatch --partition" })
     .option("sbatch", { type: "string", array: true, describe: "extra #SBATCH option for every job, e.g. --sbatch=--account=abc (repeatable)" })
-    .option("dry-run", { type: "boolean", describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing" })
-    .option("kernels", { ...KERNELS_OPTION, describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build` })
+    .option("dry-run", {
+      type: "boolean", describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing",
+    })
+    .option("kernels", {
+      ...KERNELS_OPTION, describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build`,
+    })
     .option("fast-math", FAST_MATH_OPTION);
 }
 
@@ -47,7 +51,8 @@ function describeJob(j: Job, o: SlurmOptions): string {
   const l = j.load, runs = l.minRuns === l.maxRuns ? `${l.maxRuns}` : `${l.minRuns}–${l.maxRuns}`;
   const cpus = `${o.cpusPerTask} CPU${o.cpusPerTask > 1 ? "s" : ""}`;
   return `${j.name}: array of ${l.tasks} tasks × ${cpus}, ${l.runs} runs (${runs} per task)${after}; ` +
-    `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`;
+    `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
+    `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`;
 }
 
 /** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one shard directory. */

@@ -3,7 +3,7 @@
 import type { Argv } from "yargs";
 import { resolve } from "node:path";
 import { readSpec, expand, Sweep } from "../spec.js";
-import { runSweep, defaultWorkers, select, Phase } from "../sweep.js";
+import { runSweep, defaultWorkers, select, Phase, SweepOptions } from "../sweep.js";
 import { UsageError } from "../options.js";
 import { checkOutDir } from "./run.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
@@ -59,7 +59,9 @@ function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null):
   lines.push(...runs.slice(0, 5).map(show));
   if (runs.length > 6) lines.push("  …");
   if (runs.length > 5) lines.push(show(runs[runs.length - 1]));
-  lines.push(`cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP (≈ ${(seconds / 3600).toFixed(2)} core-hours at the per-model rates npm run bench measured, src/cost.ts; --stop-at-grok ends runs early)`);
+  lines.push(`cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP ` +
+    `(≈ ${(seconds / 3600).toFixed(2)} core-hours at the per-model rates npm run bench measured, src/cost.ts; ` +
+    "--stop-at-grok ends runs early)");
   process.stdout.write(lines.join("\n") + "\n");
 }
 
@@ -74,7 +76,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const workers = argv.workers === undefined ? defaultWorkers() : Number(argv.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
   const wcFrom = ((argv["wc-from"] as string[] | undefined) ?? []).map((p) => resolve(p));
-  const { code, counts } = await runSweep(sw, { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), kernels });
+  const opts: SweepOptions = { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), kernels };
+  const { code, counts } = await runSweep(sw, opts);
   process.stdout.write(`${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${resolve(argv.out)}\n`);
   process.exitCode = code;
 }
