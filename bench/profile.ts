@@ -9,11 +9,28 @@ import { prepare } from "../src/run.js";
 import { parseRunConfig } from "../src/options.js";
 import { loadKernels } from "../src/kernels.js";
 
-const PHASES = ["", "tables T = E·W1", "hidden: gather + act", "logits h·W2", "softmax / loss", "dW2 = hᵀ·dlogits",
-  "dh = dlogits·W2ᵀ", "back through act, scatter dT", "dW1 = Eᵀ·dT", "dE = dT·W1ᵀ", "model (attention: all of it)", "optimizer", "norm clamp"];
+const PHASES = [
+  "",
+  "tables T = E·W1",
+  "hidden: gather + act",
+  "logits h·W2",
+  "softmax / loss",
+  "dW2 = hᵀ·dlogits",
+  "dh = dlogits·W2ᵀ",
+  "back through act, scatter dT",
+  "dW1 = Eᵀ·dT",
+  "dE = dT·W1ᵀ",
+  "model (attention: all of it)",
+  "optimizer",
+  "norm clamp",
+];
 const acc = new Float64Array(PHASES.length);
 let last = 0;
-const mark = (phase: number): void => { const t = performance.now(); if (phase > 0) acc[phase] += t - last; last = t; };
+const mark = (phase: number): void => {
+  const t = performance.now();
+  if (phase > 0) acc[phase] += t - last;
+  last = t;
+};
 // the profile build of the kernels auto picks here (fma or strict), at the width they run
 const kernels = loadKernels("auto");
 const file = `groksweep-profile${kernels.name === "fma" ? "-fma" : ""}.wasm`;
@@ -39,8 +56,13 @@ for (const c of configs) {
   const t0 = performance.now();
   abi.advance(steps);
   const total = performance.now() - t0;
-  const rows = PHASES.map((name, i) => ({ phase: name, ms_per_step: +(acc[i] / steps).toFixed(4), share: `${((100 * acc[i]) / total).toFixed(1)} %` }))
-    .filter((r, i) => i > 0 && r.ms_per_step > 0);
-  console.log(`${c.name}: ${(total / steps).toFixed(3)} ms per step (${((steps * 1000) / total).toFixed(1)} steps/s with the marks)`);
+  const rows = PHASES.map((name, i) => ({
+    phase: name,
+    ms_per_step: +(acc[i] / steps).toFixed(4),
+    share: `${((100 * acc[i]) / total).toFixed(1)} %`,
+  })).filter((r, i) => i > 0 && r.ms_per_step > 0);
+  console.log(
+    `${c.name}: ${(total / steps).toFixed(3)} ms per step (${((steps * 1000) / total).toFixed(1)} steps/s with the marks)`,
+  );
   console.table(rows);
 }

@@ -2,16 +2,35 @@
 import { writeFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
-  Schema, Field, Int32, Float32, Float64, Utf8, Bool, List, Struct, DataType,
-  RecordBatch, Table, makeData, vectorFromArray, tableToIPC,
+  Schema,
+  Field,
+  Int32,
+  Float32,
+  Float64,
+  Utf8,
+  Bool,
+  List,
+  Struct,
+  DataType,
+  RecordBatch,
+  Table,
+  makeData,
+  vectorFromArray,
+  tableToIPC,
 } from "apache-arrow";
 import type { RunResult } from "./run.js";
 
 type Col<R> = [name: string, type: DataType, nullable: boolean, get: (r: R) => unknown];
 
-const i32 = () => new Int32(), f32 = () => new Float32(), f64 = () => new Float64(), utf8 = () => new Utf8();
+const i32 = () => new Int32(),
+  f32 = () => new Float32(),
+  f64 = () => new Float64(),
+  utf8 = () => new Utf8();
 
-export interface RunRow { runId: number; r: RunResult }
+export interface RunRow {
+  runId: number;
+  r: RunResult;
+}
 export const RUN_COLUMNS: Col<RunRow>[] = [
   ["run_id", i32(), false, (x) => x.runId],
   ["seed", i32(), false, (x) => x.r.cfg.seed],
@@ -67,28 +86,60 @@ export const RUN_COLUMNS: Col<RunRow>[] = [
 
 /** What rows of files written before a column existed read as (missing nullable columns: null). */
 export const LATER_DEFAULTS: Record<string, string | number | null> = {
-  wd_schedule: "const", init_scale: 1, clamp_group: "all", loss: "ce",
-  heads: null, n_bits: null, k_bits: null, parity_bits: null, wc_embed: null, wc_attn: null, wc_mlp: null, wc_unembed: null,
+  wd_schedule: "const",
+  init_scale: 1,
+  clamp_group: "all",
+  loss: "ce",
+  heads: null,
+  n_bits: null,
+  k_bits: null,
+  parity_bits: null,
+  wc_embed: null,
+  wc_attn: null,
+  wc_mlp: null,
+  wc_unembed: null,
 };
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 const finiteOrNull = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
 
-export interface CurveRowOut { runId: number; c: RunResult["curves"][number] }
-const curve = (k: keyof RunResult["curves"][number]): Col<CurveRowOut> => [k, f32(), true, (x) => finite(x.c[k] ?? NaN)];
+export interface CurveRowOut {
+  runId: number;
+  c: RunResult["curves"][number];
+}
+const curve = (k: keyof RunResult["curves"][number]): Col<CurveRowOut> => [
+  k,
+  f32(),
+  true,
+  (x) => finite(x.c[k] ?? NaN),
+];
 export const CURVE_COLUMNS: Col<CurveRowOut>[] = [
   ["run_id", i32(), false, (x) => x.runId],
   ["step", i32(), false, (x) => x.c.step],
-  curve("train_loss"), curve("train_acc"), curve("test_loss"), curve("test_acc"),
-  curve("weight_norm"), curve("norm_E"), curve("norm_W1"), curve("norm_W2"),
+  curve("train_loss"),
+  curve("train_acc"),
+  curve("test_loss"),
+  curve("test_acc"),
+  curve("weight_norm"),
+  curve("norm_E"),
+  curve("norm_W1"),
+  curve("norm_W2"),
   // --observe spectral,fourier (null when not observed)
-  curve("spectral_entropy"), curve("effective_rank"), curve("fourier_gini"),
+  curve("spectral_entropy"),
+  curve("effective_rank"),
+  curve("fourier_gini"),
   // per-group norms (null where the model has no such group)
-  curve("norm_embed"), curve("norm_attn"), curve("norm_mlp"), curve("norm_unembed"),
+  curve("norm_embed"),
+  curve("norm_attn"),
+  curve("norm_mlp"),
+  curve("norm_unembed"),
 ];
 
 export function schemaOf<R>(cols: Col<R>[], metadata: Map<string, string>): Schema {
-  return new Schema(cols.map(([n, t, nullable]) => new Field(n, t, nullable)), metadata);
+  return new Schema(
+    cols.map(([n, t, nullable]) => new Field(n, t, nullable)),
+    metadata,
+  );
 }
 
 /** One record batch of rows under a fixed schema (scalar columns). */
@@ -103,11 +154,15 @@ export function batchOf<R>(schema: Schema, cols: Col<R>[], rows: R[]): RecordBat
 
 /** A record batch from flat records keyed by column name (missing → null). */
 export function recordBatch(schema: Schema, rows: Record<string, unknown>[]): RecordBatch {
-  return structBatch(schema, rows.length, schema.fields.map((f) => {
-    const v = vectorFromArray(rows.map((r) => r[f.name] ?? null) as never[], f.type as never);
-    if (v.data.length !== 1) throw new Error(`column ${f.name}: expected one chunk`);
-    return v.data[0];
-  }));
+  return structBatch(
+    schema,
+    rows.length,
+    schema.fields.map((f) => {
+      const v = vectorFromArray(rows.map((r) => r[f.name] ?? null) as never[], f.type as never);
+      if (v.data.length !== 1) throw new Error(`column ${f.name}: expected one chunk`);
+      return v.data[0];
+    }),
+  );
 }
 
 /** Flat records of a run's row and of its curve rows, as recordBatch() takes them. */
@@ -126,40 +181,67 @@ function structBatch(schema: Schema, length: number, children: any[]): RecordBat
 function listData(itemType: Int32 | Float32, parts: (Int32Array | Float32Array)[]): any {
   const offsets = new Int32Array(parts.length + 1);
   parts.forEach((x, i) => (offsets[i + 1] = offsets[i] + x.length));
-  const values = itemType instanceof Int32 ? new Int32Array(offsets[parts.length]) : new Float32Array(offsets[parts.length]);
+  const values =
+    itemType instanceof Int32 ? new Int32Array(offsets[parts.length]) : new Float32Array(offsets[parts.length]);
   parts.forEach((x, i) => values.set(x, offsets[i]));
   const child = makeData({ type: itemType, length: values.length, nullCount: 0, data: values } as any);
-  return makeData({ type: new List(new Field("item", itemType, false)), length: parts.length, nullCount: 0, valueOffsets: offsets, child } as any);
+  return makeData({
+    type: new List(new Field("item", itemType, false)),
+    length: parts.length,
+    nullCount: 0,
+    valueOffsets: offsets,
+    child,
+  } as any);
 }
 
 export function paramsSchema(metadata: Map<string, string>): Schema {
-  return new Schema([
-    new Field("run_id", i32(), false), new Field("step", i32(), false), new Field("tensor", utf8(), false),
-    new Field("shape", new List(new Field("item", i32(), false)), false),
-    new Field("values", new List(new Field("item", f32(), false)), false),
-  ], metadata);
+  return new Schema(
+    [
+      new Field("run_id", i32(), false),
+      new Field("step", i32(), false),
+      new Field("tensor", utf8(), false),
+      new Field("shape", new List(new Field("item", i32(), false)), false),
+      new Field("values", new List(new Field("item", f32(), false)), false),
+    ],
+    metadata,
+  );
 }
 
 export function paramsBatch(schema: Schema, runs: RunRow[]): RecordBatch {
-  const rid: number[] = [], step: number[] = [], name: string[] = [], shape: Int32Array[] = [], vals: Float32Array[] = [];
+  const rid: number[] = [],
+    step: number[] = [],
+    name: string[] = [],
+    shape: Int32Array[] = [],
+    vals: Float32Array[] = [];
   for (const { runId, r } of runs) {
     for (const s of r.snapshots) {
       for (const [t, x] of Object.entries(s.params)) {
-        rid.push(runId); step.push(s.step); name.push(t); shape.push(Int32Array.from(r.shapes[t])); vals.push(x);
+        rid.push(runId);
+        step.push(s.step);
+        name.push(t);
+        shape.push(Int32Array.from(r.shapes[t]));
+        vals.push(x);
       }
     }
   }
   return structBatch(schema, rid.length, [
-    vectorFromArray(rid, i32()).data[0], vectorFromArray(step, i32()).data[0], vectorFromArray(name, utf8()).data[0],
-    listData(i32(), shape), listData(f32(), vals),
+    vectorFromArray(rid, i32()).data[0],
+    vectorFromArray(step, i32()).data[0],
+    vectorFromArray(name, utf8()).data[0],
+    listData(i32(), shape),
+    listData(f32(), vals),
   ]);
 }
 
 export function splitsSchema(metadata: Map<string, string>): Schema {
-  return new Schema([
-    new Field("run_id", i32(), false), new Field("split", utf8(), false),
-    new Field("pairs", new List(new Field("item", i32(), false)), false),
-  ], metadata);
+  return new Schema(
+    [
+      new Field("run_id", i32(), false),
+      new Field("split", utf8(), false),
+      new Field("pairs", new List(new Field("item", i32(), false)), false),
+    ],
+    metadata,
+  );
 }
 
 export function splitsBatch(schema: Schema, runs: RunRow[]): RecordBatch {
@@ -167,7 +249,9 @@ export function splitsBatch(schema: Schema, runs: RunRow[]): RecordBatch {
   const which = runs.flatMap(() => ["train", "test"]);
   const pairs = runs.flatMap(({ r }) => [r.split.train, r.split.test]);
   return structBatch(schema, rid.length, [
-    vectorFromArray(rid, i32()).data[0], vectorFromArray(which, utf8()).data[0], listData(i32(), pairs),
+    vectorFromArray(rid, i32()).data[0],
+    vectorFromArray(which, utf8()).data[0],
+    listData(i32(), pairs),
   ]);
 }
 
@@ -176,7 +260,8 @@ export function writeTables(dir: string, tables: Record<string, { schema: Schema
   const tmp: [string, string][] = [];
   try {
     for (const [name, { schema, batches }] of Object.entries(tables)) {
-      const path = join(dir, name), t = `${path}.tmp-${process.pid}`;
+      const path = join(dir, name),
+        t = `${path}.tmp-${process.pid}`;
       writeFileSync(t, tableToIPC(new Table(schema, batches), "file"));
       tmp.push([t, path]);
     }

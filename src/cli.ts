@@ -14,7 +14,10 @@ import * as slurm from "./commands/slurm.js";
 const COMMANDS = [run, sweep, merge, slurm, fit, report, reproduce] as unknown as CommandModule[];
 
 export async function main(args = hideBin(process.argv)): Promise<void> {
-  const fail = (msg: string) => { process.stderr.write(`groksweep: ${msg}\n`); process.exit(2); };
+  const fail = (msg: string) => {
+    process.stderr.write(`groksweep: ${msg}\n`);
+    process.exit(2);
+  };
   try {
     let y = yargs(args).scriptName("groksweep");
     for (const c of COMMANDS) y = y.command(c);
@@ -25,7 +28,16 @@ export async function main(args = hideBin(process.argv)): Promise<void> {
       .fail((msg, err) => {
         if (err) throw err;
         // yargs says "Unknown argument: bogus"; name it as typed
-        fail(msg.replace(/^Unknown arguments?: (.*)$/, (_m, a: string) => `unknown option ${a.split(", ").map((x) => (x.length > 1 ? "--" : "-") + x).join(", ")}`));
+        fail(
+          msg.replace(
+            /^Unknown arguments?: (.*)$/,
+            (_m, a: string) =>
+              `unknown option ${a
+                .split(", ")
+                .map((x) => (x.length > 1 ? "--" : "-") + x)
+                .join(", ")}`,
+          ),
+        );
       })
       .parseAsync();
   } catch (e) {

@@ -63,18 +63,27 @@ const INPUT = { table: 0, onehot: 1, dense: 2 } as const;
 /** Views and layout conversions for the run currently set up in an instance. */
 export class Net {
   readonly layout: Layout;
-  constructor(readonly abi: Abi, readonly dims: Dims) {
+  constructor(
+    readonly abi: Abi,
+    readonly dims: Dims,
+  ) {
     this.layout = layoutOf(dims);
     const { model, p, d, H, heads, nTrain, nTest, dense } = dims;
     if (this.layout.bytes > MAX_WASM_BYTES) {
-      throw new Error(`a run with model=${model}, p=${p}, d=${d}, H=${H}, ${nTrain} train examples needs ${(this.layout.bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`);
+      throw new Error(
+        `a run with model=${model}, p=${p}, d=${d}, H=${H}, ${nTrain} train examples needs ${(this.layout.bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`,
+      );
     }
     if (model === "attn") abi.setupAttn(p, d, H, heads, nTrain, nTest);
     else abi.setup(p, d, H, nTrain, nTest, model === "tian" ? INPUT.onehot : dense ? INPUT.dense : INPUT.table);
   }
 
-  f32(ptr: number, n: number): Float32Array { return new Float32Array(this.abi.memory.buffer, ptr, n); }
-  i32(ptr: number, n: number): Int32Array { return new Int32Array(this.abi.memory.buffer, ptr, n); }
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.abi.memory.buffer, ptr, n);
+  }
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.abi.memory.buffer, ptr, n);
+  }
 
   setData(which: "train" | "test", a: Int32Array, b: Int32Array, y: Int32Array): void {
     const base = which === "train" ? 1 : 4;
@@ -85,7 +94,9 @@ export class Net {
 
   /** Dense inputs (rows of d floats, stored with a padded row stride) and their labels. */
   setDense(which: "train" | "test", x: Float32Array, y: Int32Array): void {
-    const d = this.dims.d, ld = pad4(d), n = y.length;
+    const d = this.dims.d,
+      ld = pad4(d),
+      n = y.length;
     const X = this.f32(this.abi.ptr(which === "train" ? 10 : 11), n * ld);
     for (let i = 0; i < n; i++) X.set(x.subarray(i * d, i * d + d), i * ld);
     this.i32(this.abi.ptr(which === "train" ? 3 : 6), n).set(y);
@@ -96,14 +107,16 @@ export class Net {
     th.fill(0);
     for (const t of this.layout.tensors) {
       const x = w[t.name];
-      if (!x || x.length !== t.shape.reduce((a, b) => a * b, 1)) throw new Error(`setParams: tensor ${t.name} missing or of the wrong size`);
+      if (!x || x.length !== t.shape.reduce((a, b) => a * b, 1))
+        throw new Error(`setParams: tensor ${t.name} missing or of the wrong size`);
       for (let r = 0; r < tensorRows(t); r++) th.set(x.subarray(r * t.cols, (r + 1) * t.cols), t.at(r));
     }
   }
 
   /** The first `rows` rows of tensor t from buffer (0 θ, 7 grad, 8/9 moments), unpadded. */
   private copyOut(t: Tensor, buffer: number, rows = tensorRows(t)): Float32Array {
-    const th = this.f32(this.abi.ptr(buffer), this.layout.nParams), x = new Float32Array(rows * t.cols);
+    const th = this.f32(this.abi.ptr(buffer), this.layout.nParams),
+      x = new Float32Array(rows * t.cols);
     for (let r = 0; r < rows; r++) x.set(th.subarray(t.at(r), t.at(r) + t.cols), r * t.cols);
     return x;
   }

@@ -26,23 +26,32 @@ export function initParams(p: number, d: number, H: number, seed: number, scale 
 /** Any model's initial parameters, named as in src/models.ts. */
 export function initFor(c: RunConfig): Params {
   const { p, d, H, seed, initScale: s } = c;
-  if (c.model === "tian") { // one-hot inputs: W (2p × H) and V (H × p), no biases
+  if (c.model === "tian") {
+    // one-hot inputs: W (2p × H) and V (H × p), no biases
     const w = initParams(p, p, H, seed, s);
     return { W1: w.W1, W2: w.W2 };
   }
-  if (c.task === "parity") { // dense ±1 inputs: W1 (n × H), W2 (H × 2)
+  if (c.task === "parity") {
+    // dense ±1 inputs: W1 (n × H), W2 (H × 2)
     return {
-      W1: draw(seed, STREAM.W1, d * H, 1 / Math.sqrt(d), s), b1: draw(seed, STREAM.b1, H, 1e-6),
-      W2: draw(seed, STREAM.W2, H * p, 1 / Math.sqrt(H), s), b2: draw(seed, STREAM.b2, p, 1e-6),
+      W1: draw(seed, STREAM.W1, d * H, 1 / Math.sqrt(d), s),
+      b1: draw(seed, STREAM.b1, H, 1e-6),
+      W2: draw(seed, STREAM.W2, H * p, 1 / Math.sqrt(H), s),
+      b2: draw(seed, STREAM.b2, p, 1e-6),
     };
   }
   if (c.model === "attn") {
-    const V = p + 1, sd = 1 / Math.sqrt(d);
+    const V = p + 1,
+      sd = 1 / Math.sqrt(d);
     return {
-      E: draw(seed, STREAM.E, V * d, sd, s), P: draw(seed, STREAM.P, 3 * d, 0.1 / Math.sqrt(d), s),
-      Wq: draw(seed, STREAM.Wq, d * d, sd, s), Wk: draw(seed, STREAM.Wk, d * d, sd, s),
-      Wv: draw(seed, STREAM.Wv, d * d, sd, s), Wo: draw(seed, STREAM.Wo, d * d, sd, s),
-      Win: draw(seed, STREAM.Win, d * H, sd, s), Wout: draw(seed, STREAM.Wout, H * d, 1 / Math.sqrt(H), s),
+      E: draw(seed, STREAM.E, V * d, sd, s),
+      P: draw(seed, STREAM.P, 3 * d, 0.1 / Math.sqrt(d), s),
+      Wq: draw(seed, STREAM.Wq, d * d, sd, s),
+      Wk: draw(seed, STREAM.Wk, d * d, sd, s),
+      Wv: draw(seed, STREAM.Wv, d * d, sd, s),
+      Wo: draw(seed, STREAM.Wo, d * d, sd, s),
+      Win: draw(seed, STREAM.Win, d * H, sd, s),
+      Wout: draw(seed, STREAM.Wout, H * d, 1 / Math.sqrt(H), s),
       U: draw(seed, STREAM.U, d * V, sd, s),
     };
   }

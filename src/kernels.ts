@@ -83,7 +83,6 @@ export function compile(name: KernelName): WebAssembly.Module | null {
   return compiled.get(name)!;
 }
 
-
 /** a·b + c, fused: 2⁻⁴⁶ for a = b = 1 + 2⁻²³, c = −(1 + 2⁻²²); unfused the product rounds to 1 + 2⁻²², giving 0. */
 export function probeFused(module: WebAssembly.Module): boolean {
   const abi = instantiateSync(module, {}).exports as unknown as Abi;
@@ -220,7 +219,8 @@ function checked(name: KernelName): Kernels {
     id: `${name}@${REVISION[name]}`,
     module,
     wide: w,
-    detail: `${name}@${REVISION[name]}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; ` +
+    detail:
+      `${name}@${REVISION[name]}; ${w ? "256-bit (V8 revectorize)" : "128-bit"}; ` +
       `node ${process.version}; wasm ${hashes.get(name)}`,
   };
   ready.set(name, k);

@@ -10,8 +10,15 @@ export type Observable = (typeof OBSERVABLES)[number];
 /** Eigenvalues of a symmetric n × n matrix (row-major, float64) by cyclic Jacobi rotations. */
 export function symEigenvalues(a: Float64Array, n: number, tol = 1e-13): Float64Array {
   const A = Float64Array.from(a);
-  const off = () => { let s = 0; for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += A[i * n + j] ** 2; return s; };
-  const scale = Math.max(1e-300, A.reduce((s, x) => s + x * x, 0));
+  const off = () => {
+    let s = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += A[i * n + j] ** 2;
+    return s;
+  };
+  const scale = Math.max(
+    1e-300,
+    A.reduce((s, x) => s + x * x, 0),
+  );
   for (let sweep = 0; sweep < 100 && off() > tol * tol * scale; sweep++) {
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
@@ -19,14 +26,20 @@ export function symEigenvalues(a: Float64Array, n: number, tol = 1e-13): Float64
         if (apq === 0) continue;
         const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < n; k++) { // A ← Jᵀ A J, columns then rows
-          const akp = A[k * n + p], akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq; A[k * n + q] = s * akp + c * akq;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
+        for (let k = 0; k < n; k++) {
+          // A ← Jᵀ A J, columns then rows
+          const akp = A[k * n + p],
+            akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq;
+          A[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k], aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk; A[q * n + k] = s * apk + c * aqk;
+          const apk = A[p * n + k],
+            aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk;
+          A[q * n + k] = s * apk + c * aqk;
         }
       }
     }
@@ -36,7 +49,9 @@ export function symEigenvalues(a: Float64Array, n: number, tol = 1e-13): Float64
 
 /** Singular values of E (p × d, row-major), largest first, from the smaller Gram matrix. */
 export function singularValues(E: ArrayLike<number>, p: number, d: number): Float64Array {
-  const rows = p <= d, n = rows ? p : d, G = new Float64Array(n * n);
+  const rows = p <= d,
+    n = rows ? p : d,
+    G = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
       let s = 0;
@@ -52,38 +67,59 @@ export function spectralEntropy(sv: ArrayLike<number>): { entropy: number; effec
   let total = 0;
   for (let i = 0; i < sv.length; i++) total += sv[i];
   let h = 0;
-  for (let i = 0; i < sv.length; i++) { const q = sv[i] / total; if (q > 0) h -= q * Math.log(q); }
+  for (let i = 0; i < sv.length; i++) {
+    const q = sv[i] / total;
+    if (q > 0) h -= q * Math.log(q);
+  }
   return { entropy: h, effectiveRank: Math.exp(h) };
 }
 
 /** Gini coefficient of non-negative values: Σ(2i − n − 1)·x₍ᵢ₎ / (n·Σx), x sorted ascending. */
 export function gini(xs: ArrayLike<number>): number {
-  const s = Array.from(xs).sort((a, b) => a - b), n = s.length, total = s.reduce((a, b) => a + b, 0);
+  const s = Array.from(xs).sort((a, b) => a - b),
+    n = s.length,
+    total = s.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return 0;
   return s.reduce((acc, x, i) => acc + (2 * (i + 1) - n - 1) * x, 0) / (n * total);
 }
 
 /** Gini of P_k = Σ_j |Σ_a E[a, j]·e^{−2πi·k·a/p}|² over the p frequencies k. */
 export function fourierGini(E: ArrayLike<number>, p: number, d: number): number {
-  const power = new Float64Array(p), cos = new Float64Array(p), sin = new Float64Array(p);
-  for (let m = 0; m < p; m++) { cos[m] = Math.cos((2 * Math.PI * m) / p); sin[m] = Math.sin((2 * Math.PI * m) / p); }
+  const power = new Float64Array(p),
+    cos = new Float64Array(p),
+    sin = new Float64Array(p);
+  for (let m = 0; m < p; m++) {
+    cos[m] = Math.cos((2 * Math.PI * m) / p);
+    sin[m] = Math.sin((2 * Math.PI * m) / p);
+  }
   for (let k = 0; k < p; k++) {
     for (let j = 0; j < d; j++) {
-      let re = 0, im = 0;
-      for (let a = 0; a < p; a++) { const m = (k * a) % p, x = E[a * d + j]; re += x * cos[m]; im -= x * sin[m]; }
+      let re = 0,
+        im = 0;
+      for (let a = 0; a < p; a++) {
+        const m = (k * a) % p,
+          x = E[a * d + j];
+        re += x * cos[m];
+        im -= x * sin[m];
+      }
       power[k] += re * re + im * im;
     }
   }
   return gini(power);
 }
 
-export interface Observed { spectral_entropy?: number; effective_rank?: number; fourier_gini?: number }
+export interface Observed {
+  spectral_entropy?: number;
+  effective_rank?: number;
+  fourier_gini?: number;
+}
 
 export function observe(E: Float32Array, p: number, d: number, what: readonly Observable[]): Observed {
   const out: Observed = {};
   if (what.includes("spectral")) {
     const { entropy, effectiveRank } = spectralEntropy(singularValues(E, p, d));
-    out.spectral_entropy = entropy; out.effective_rank = effectiveRank;
+    out.spectral_entropy = entropy;
+    out.effective_rank = effectiveRank;
   }
   if (what.includes("fourier")) out.fourier_gini = fourierGini(E, p, d);
   return out;

@@ -1,5 +1,17 @@
 // Run configuration: PROTOCOL.md defaults and validation of user input into a typed RunConfig.
-import { isPrime, Op, pairCount, parseOp, isGroupOp, groupOrder, parseFrac, fracAuto, trainCount, roundHalfEven, BASE_OPS } from "./task.js";
+import {
+  isPrime,
+  Op,
+  pairCount,
+  parseOp,
+  isGroupOp,
+  groupOrder,
+  parseFrac,
+  fracAuto,
+  trainCount,
+  roundHalfEven,
+  BASE_OPS,
+} from "./task.js";
 import { OBSERVABLES, Observable } from "./observe.js";
 
 export const ARMS = ["free", "clamp", "rescale", "sphere"] as const;
@@ -16,37 +28,80 @@ export type Act = (typeof ACTS)[number];
 export type Optim = (typeof OPTIMS)[number];
 
 export interface RunConfig {
-  task: (typeof TASKS)[number]; model: (typeof MODELS)[number];
+  task: (typeof TASKS)[number];
+  model: (typeof MODELS)[number];
   /** modular tasks: op and p (for group ops p is the group order); parity: p = 2 classes, d = n */
-  op: Op; p: number; frac: number; d: number; H: number;
+  op: Op;
+  p: number;
+  frac: number;
+  d: number;
+  H: number;
   /** attention heads (model attn) */
   heads: number;
-  act: Act; layernorm: boolean; loss: (typeof LOSSES)[number];
+  act: Act;
+  layernorm: boolean;
+  loss: (typeof LOSSES)[number];
   /** sparse parity: n bits, parity of k of them, m train and mTest test points */
-  n: number; k: number; m: number; mTest: number;
-  optim: Optim; lr: number; wd: number; momentum: number;
+  n: number;
+  k: number;
+  m: number;
+  mTest: number;
+  optim: Optim;
+  lr: number;
+  wd: number;
+  momentum: number;
   /** const | step:S | ramp:S0:S1 (λ switched on at S, or raised linearly from 0 at S0 to λ at S1) */
   wdSchedule: string;
   /** multiplies the initial E, W1, W2 (lazy vs rich regimes, Omnigrok's init-norm sweeps) */
   initScale: number;
-  seed: number; maxSteps: number;
-  arm: Arm; rho: number; wc: number | null; tInt: number; clampGroup: Group;
-  memAcc: number; grokAcc: number;
-  log: string; stopAtGrok: boolean;
+  seed: number;
+  maxSteps: number;
+  arm: Arm;
+  rho: number;
+  wc: number | null;
+  tInt: number;
+  clampGroup: Group;
+  memAcc: number;
+  grokAcc: number;
+  log: string;
+  stopAtGrok: boolean;
   saveParams: number[];
   observe: Observable[];
 }
 
 export const DEFAULTS: RunConfig = {
-  task: "modular", model: "mlp",
-  op: "add", p: 59, frac: 0.4, d: 128, H: 256, heads: 4,
-  act: "gelu", layernorm: false, loss: "ce",
-  n: 30, k: 3, m: 1000, mTest: 2000,
-  optim: "adamw", lr: 1e-3, wd: 1, momentum: 0, wdSchedule: "const", initScale: 1,
-  seed: 0, maxSteps: 20000,
-  arm: "free", rho: 1, wc: null, tInt: 500, clampGroup: "all",
-  memAcc: 0.99, grokAcc: 0.9,
-  log: "geom:360", stopAtGrok: false,
+  task: "modular",
+  model: "mlp",
+  op: "add",
+  p: 59,
+  frac: 0.4,
+  d: 128,
+  H: 256,
+  heads: 4,
+  act: "gelu",
+  layernorm: false,
+  loss: "ce",
+  n: 30,
+  k: 3,
+  m: 1000,
+  mTest: 2000,
+  optim: "adamw",
+  lr: 1e-3,
+  wd: 1,
+  momentum: 0,
+  wdSchedule: "const",
+  initScale: 1,
+  seed: 0,
+  maxSteps: 20000,
+  arm: "free",
+  rho: 1,
+  wc: null,
+  tInt: 500,
+  clampGroup: "all",
+  memAcc: 0.99,
+  grokAcc: 0.9,
+  log: "geom:360",
+  stopAtGrok: false,
   saveParams: [],
   observe: [],
 };
@@ -54,21 +109,35 @@ export const DEFAULTS: RunConfig = {
 /** A user error: one line naming the field and value; the CLI exits with code 2. */
 export class UsageError extends Error {
   constructor(field: string, value: unknown, expected: string) {
-    super(value === undefined ? `${field}: missing: expected ${expected}` : `${field}: expected ${expected}, got ${JSON.stringify(value)}`);
+    super(
+      value === undefined
+        ? `${field}: missing: expected ${expected}`
+        : `${field}: expected ${expected}, got ${JSON.stringify(value)}`,
+    );
   }
 }
 
 const MAX_INT = 2 ** 31 - 1;
 type Raw = Record<string, unknown>;
 
-function num(raw: Raw, key: string, flag: string, test: (x: number) => boolean, expected: string, dflt: number): number {
+function num(
+  raw: Raw,
+  key: string,
+  flag: string,
+  test: (x: number) => boolean,
+  expected: string,
+  dflt: number,
+): number {
   const v = raw[key];
   if (v === undefined) return dflt;
   const x = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
   if (!Number.isFinite(x) || !test(x)) throw new UsageError(flag, v, expected);
   return x;
 }
-const int = (lo: number, hi = MAX_INT) => (x: number) => Number.isInteger(x) && x >= lo && x <= hi;
+const int =
+  (lo: number, hi = MAX_INT) =>
+  (x: number) =>
+    Number.isInteger(x) && x >= lo && x <= hi;
 
 function choice<T extends string>(raw: Raw, key: string, flag: string, options: readonly T[], dflt: T): T {
   const v = raw[key];
@@ -103,17 +172,23 @@ export function parseRunConfig(raw0: Raw): RunConfig {
   const raw: Raw = { ...protocolDefaults(c), ...(c.optim === "muon" ? { momentum: 0.95 } : {}), ...raw0 };
   if (c.task === "parity") {
     if (c.model !== "mlp") throw new UsageError("--model", raw.model, "mlp for --task parity");
-    for (const k of ["op", "p", "frac", "d"]) { // meaningless here: refuse rather than run duplicates
-      if (raw0[k] !== undefined) throw new UsageError(`--${k}`, raw0[k], "omitted for --task parity (its sizes are --n, --k, --m, --m-test)");
+    for (const k of ["op", "p", "frac", "d"]) {
+      // meaningless here: refuse rather than run duplicates
+      if (raw0[k] !== undefined)
+        throw new UsageError(`--${k}`, raw0[k], "omitted for --task parity (its sizes are --n, --k, --m, --m-test)");
     }
     c.n = num(raw, "n", "--n", int(1, 4096), "an integer in [1, 4096]", DEFAULTS.n);
     c.k = num(raw, "k", "--k", int(1, c.n), `an integer in [1, --n=${c.n}]`, DEFAULTS.k);
     c.m = num(raw, "m", "--m", int(1, 1e7), "an integer in [1, 1e7]", DEFAULTS.m);
     c.mTest = num(raw, "m-test", "--m-test", int(1, 1e7), "an integer in [1, 1e7]", DEFAULTS.mTest);
-    c.op = "add"; c.p = 2; c.d = c.n; c.frac = c.m / (c.m + c.mTest);
+    c.op = "add";
+    c.p = 2;
+    c.d = c.n;
+    c.frac = c.m / (c.m + c.mTest);
   } else {
     const op = parseOp(raw.op ?? DEFAULTS.op);
-    if (op === null) throw new UsageError("--op", raw.op, `one of ${BASE_OPS.join("|")}, sym:N (N in 3..6) or dih:M (M in 3..2048)`);
+    if (op === null)
+      throw new UsageError("--op", raw.op, `one of ${BASE_OPS.join("|")}, sym:N (N in 3..6) or dih:M (M in 3..2048)`);
     c.op = op;
     if (isGroupOp(op)) {
       const order = groupOrder(op);
@@ -121,18 +196,31 @@ export function parseRunConfig(raw0: Raw): RunConfig {
     } else c.p = num(raw, "p", "--p", int(2, 4096), "an integer in [2, 4096]", DEFAULTS.p);
     if (c.op === "div" && !isPrime(c.p)) throw new UsageError("--p", raw.p, "a prime (--op div needs inverses mod p)");
     const f = raw.frac === undefined ? DEFAULTS.frac : parseFrac(raw.frac);
-    if (f === null) throw new UsageError("--frac", raw.frac, "a number in (0, 1) or auto:C (C·ln M / M, M the group order)");
+    if (f === null)
+      throw new UsageError("--frac", raw.frac, "a number in (0, 1) or auto:C (C·ln M / M, M the group order)");
     c.frac = typeof f === "number" ? f : fracAuto(f.auto, c.p);
-    if (!(c.frac > 0 && c.frac < 1)) throw new UsageError("--frac", raw.frac, `a fraction in (0, 1)${typeof f === "number" ? "" : `; auto gives ${c.frac}`}`);
+    if (!(c.frac > 0 && c.frac < 1))
+      throw new UsageError(
+        "--frac",
+        raw.frac,
+        `a fraction in (0, 1)${typeof f === "number" ? "" : `; auto gives ${c.frac}`}`,
+      );
     const nPairs = pairCount(c.op, c.p);
-    if (trainCount(c.frac, nPairs) >= nPairs) throw new UsageError("--frac", raw.frac, `a fraction leaving test pairs (p=${c.p} has ${nPairs} pairs)`);
-    if (c.model === "tian" && raw0.d !== undefined) throw new UsageError("--d", raw0.d, "omitted for --model tian (its input is one-hot: width 2p)");
+    if (trainCount(c.frac, nPairs) >= nPairs)
+      throw new UsageError("--frac", raw.frac, `a fraction leaving test pairs (p=${c.p} has ${nPairs} pairs)`);
+    if (c.model === "tian" && raw0.d !== undefined)
+      throw new UsageError("--d", raw0.d, "omitted for --model tian (its input is one-hot: width 2p)");
     c.d = c.model === "tian" ? c.p : num(raw, "d", "--d", int(1, 65536), "an integer ≥ 1", DEFAULTS.d);
   }
   c.H = num(raw, "H", "--H", int(1, 65536), "an integer ≥ 1", DEFAULTS.H);
   if (c.model === "attn") {
     c.heads = num(raw, "heads", "--heads", int(1, 64), "an integer in [1, 64]", DEFAULTS.heads);
-    if (c.d % (4 * c.heads) !== 0) throw new UsageError("--d", raw.d ?? c.d, `a multiple of 4·heads = ${4 * c.heads} for --model attn with --heads ${c.heads}`);
+    if (c.d % (4 * c.heads) !== 0)
+      throw new UsageError(
+        "--d",
+        raw.d ?? c.d,
+        `a multiple of 4·heads = ${4 * c.heads} for --model attn with --heads ${c.heads}`,
+      );
   }
   c.act = choice(raw, "act", "--act", ACTS, DEFAULTS.act);
   c.layernorm = bool(raw, "layernorm", "--layernorm", DEFAULTS.layernorm);
@@ -150,11 +238,13 @@ export function parseRunConfig(raw0: Raw): RunConfig {
   c.arm = choice(raw, "arm", "--arm", ARMS, DEFAULTS.arm);
   c.rho = num(raw, "rho", "--rho", (x) => x > 0, "a number > 0", DEFAULTS.rho);
   c.wc = raw.wc === undefined ? null : num(raw, "wc", "--wc", (x) => x > 0, "a number > 0", 0);
-  if ((c.arm === "clamp" || c.arm === "rescale") && c.wc === null) throw new UsageError("--wc", raw.wc, `a target norm reference (required by --arm ${c.arm})`);
+  if ((c.arm === "clamp" || c.arm === "rescale") && c.wc === null)
+    throw new UsageError("--wc", raw.wc, `a target norm reference (required by --arm ${c.arm})`);
   c.tInt = num(raw, "t-int", "--t-int", int(0), "an integer ≥ 0", DEFAULTS.tInt);
   c.clampGroup = choice(raw, "clamp-group", "--clamp-group", GROUPS, DEFAULTS.clampGroup);
   const groups = modelGroups(c);
-  if (c.clampGroup !== "all" && !groups.includes(c.clampGroup)) throw new UsageError("--clamp-group", raw["clamp-group"], `one of all|${groups.join("|")} for this model`);
+  if (c.clampGroup !== "all" && !groups.includes(c.clampGroup))
+    throw new UsageError("--clamp-group", raw["clamp-group"], `one of all|${groups.join("|")} for this model`);
   c.memAcc = num(raw, "mem-acc", "--mem-acc", (x) => x > 0 && x <= 1, "a number in (0, 1]", DEFAULTS.memAcc);
   c.grokAcc = num(raw, "grok-acc", "--grok-acc", (x) => x > 0 && x <= 1, "a number in (0, 1]", DEFAULTS.grokAcc);
   c.log = raw.log === undefined ? DEFAULTS.log : String(raw.log);
@@ -162,7 +252,8 @@ export function parseRunConfig(raw0: Raw): RunConfig {
   c.stopAtGrok = bool(raw, "stop-at-grok", "--stop-at-grok", DEFAULTS.stopAtGrok);
   c.saveParams = parseSteps(raw["save-params"], c.maxSteps);
   c.observe = parseObserve(raw.observe);
-  if (c.observe.length && (c.task === "parity" || c.model === "tian")) throw new UsageError("--observe", raw.observe, "none for models without an embedding E (tian, parity)");
+  if (c.observe.length && (c.task === "parity" || c.model === "tian"))
+    throw new UsageError("--observe", raw.observe, "none for models without an embedding E (tian, parity)");
   return c;
 }
 
@@ -185,8 +276,13 @@ export function wdSchedule(spec: string): [number, number, number] {
 
 function parseObserve(v: unknown): Observable[] {
   if (v === undefined || v === "" || v === "none") return [];
-  const parts = Array.isArray(v) ? v.map(String) : String(v).split(",").map((x) => x.trim());
-  if (!parts.every((x) => (OBSERVABLES as readonly string[]).includes(x))) throw new UsageError("--observe", v, `a comma-separated subset of ${OBSERVABLES.join(",")}`);
+  const parts = Array.isArray(v)
+    ? v.map(String)
+    : String(v)
+        .split(",")
+        .map((x) => x.trim());
+  if (!parts.every((x) => (OBSERVABLES as readonly string[]).includes(x)))
+    throw new UsageError("--observe", v, `a comma-separated subset of ${OBSERVABLES.join(",")}`);
   return OBSERVABLES.filter((o) => parts.includes(o));
 }
 

@@ -7,14 +7,26 @@ import { compile, TopLevelSpec } from "vega-lite";
 import * as vega from "vega";
 import { Run, FitResult, CONFIG_COLUMNS, runsSources } from "./fit.js";
 
-export interface Plot { name: string; title: string; caption: string; svg: string | null; note: string | null }
-interface CurvePoint { step: number; train_acc: number | null; test_acc: number | null; weight_norm: number | null }
+export interface Plot {
+  name: string;
+  title: string;
+  caption: string;
+  svg: string | null;
+  note: string | null;
+}
+interface CurvePoint {
+  step: number;
+  train_acc: number | null;
+  test_acc: number | null;
+  weight_norm: number | null;
+}
 
 /** Up to k runs evenly spaced through the runs in configuration/seed order (so that different configurations show). */
 export function sampleRuns(runs: readonly Run[], k: number): Run[] {
   const order = [...runs].sort((a, b) => {
     for (const c of CONFIG_COLUMNS) {
-      const x = a.cfg[c], y = b.cfg[c];
+      const x = a.cfg[c],
+        y = b.cfg[c];
       if (x !== y) return x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
     }
     return a.seed - b.seed || a.run_id - b.run_id;
@@ -32,12 +44,18 @@ export function readCurves(input: string, runs: readonly Run[]): Map<Run, CurveP
     const t = tableFromIPC(readFileSync(curves));
     const col = (n: string) => t.getChild(n) ?? { get: () => null };
     // run_id is never null: scan it as a typed array, box values only for the sampled runs' rows
-    const id = t.getChild("run_id")!.toArray() as Int32Array, step = col("step"), tr = col("train_acc"), te = col("test_acc"), w = col("weight_norm");
+    const id = t.getChild("run_id")!.toArray() as Int32Array,
+      step = col("step"),
+      tr = col("train_acc"),
+      te = col("test_acc"),
+      w = col("weight_norm");
     for (let i = 0; i < id.length; i++) {
       const r = want.get(id[i]);
       if (!r) continue;
       if (!out.has(r)) out.set(r, []);
-      out.get(r)!.push({ step: step.get(i) as number, train_acc: tr.get(i), test_acc: te.get(i), weight_norm: w.get(i) });
+      out
+        .get(r)!
+        .push({ step: step.get(i) as number, train_acc: tr.get(i), test_acc: te.get(i), weight_norm: w.get(i) });
     }
   }
   return out;
@@ -51,7 +69,8 @@ function labeller(keys: readonly Record<string, unknown>[]): (k: Record<string, 
   for (const c of CONFIG_COLUMNS) {
     const seen = new Map<string, string>(); // value of the chosen columns → value of c
     const splits = keys.some((k) => {
-      const a = v(k, chosen), b = v(k, [c]);
+      const a = v(k, chosen),
+        b = v(k, [c]);
       if (!seen.has(a)) seen.set(a, b);
       return seen.get(a) !== b;
     });
@@ -70,40 +89,92 @@ const runLabel = (runs: readonly Run[]) => {
 const X_STEP = { field: "step", type: "quantitative", scale: { type: "log", nice: false }, title: "step" } as const;
 const SIZE = { width: 560, height: 320, config: { legend: { labelLimit: 360 } } };
 
-function curvePlots(sample: readonly Run[], curves: Map<Run, CurvePoint[]>): [TopLevelSpec | string, TopLevelSpec | string] {
+function curvePlots(
+  sample: readonly Run[],
+  curves: Map<Run, CurvePoint[]>,
+): [TopLevelSpec | string, TopLevelSpec | string] {
   const withCurves = sample.filter((r) => curves.get(r)?.length);
   if (!withCurves.length) {
     const why = sample.length ? "no curves.arrow rows for the sampled runs" : "no runs";
     return [why, why];
   }
   const label = runLabel(withCurves);
-  const acc = withCurves.flatMap((r) => curves.get(r)!.filter((c) => c.step >= 1).flatMap((c) => [
-    { run: label(r), step: c.step, split: "train", acc: c.train_acc }, { run: label(r), step: c.step, split: "test", acc: c.test_acc },
-  ]));
+  const acc = withCurves.flatMap((r) =>
+    curves
+      .get(r)!
+      .filter((c) => c.step >= 1)
+      .flatMap((c) => [
+        { run: label(r), step: c.step, split: "train", acc: c.train_acc },
+        { run: label(r), step: c.step, split: "test", acc: c.test_acc },
+      ]),
+  );
   const events = withCurves.flatMap((r) => [
-    ...(r.t_mem ? [{ run: label(r), step: r.t_mem, event: "T_mem", acc: accAt(curves.get(r)!, r.t_mem, "train_acc") }] : []),
-    ...(r.t_grok ? [{ run: label(r), step: r.t_grok, event: "T_grok", acc: accAt(curves.get(r)!, r.t_grok, "test_acc") }] : []),
+    ...(r.t_mem
+      ? [{ run: label(r), step: r.t_mem, event: "T_mem", acc: accAt(curves.get(r)!, r.t_mem, "train_acc") }]
+      : []),
+    ...(r.t_grok
+      ? [{ run: label(r), step: r.t_grok, event: "T_grok", acc: accAt(curves.get(r)!, r.t_grok, "test_acc") }]
+      : []),
   ]);
   const color = { field: "run", type: "nominal", title: "run", sort: withCurves.map(label) } as const;
   const accuracy: TopLevelSpec = {
-    ...SIZE, title: "train / test accuracy",
+    ...SIZE,
+    title: "train / test accuracy",
     layer: [
-      { data: { values: acc }, mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { x: X_STEP, y: { field: "acc", type: "quantitative", title: "accuracy", scale: { domain: [0, 1] } }, color,
-          strokeDash: { field: "split", type: "nominal", title: "split", sort: ["train", "test"] } } },
-      { data: { values: events }, mark: { type: "point", filled: true, size: 70 },
-        encoding: { x: X_STEP, y: { field: "acc", type: "quantitative" }, color, shape: { field: "event", type: "nominal", title: "event" } } },
+      {
+        data: { values: acc },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: {
+          x: X_STEP,
+          y: { field: "acc", type: "quantitative", title: "accuracy", scale: { domain: [0, 1] } },
+          color,
+          strokeDash: { field: "split", type: "nominal", title: "split", sort: ["train", "test"] },
+        },
+      },
+      {
+        data: { values: events },
+        mark: { type: "point", filled: true, size: 70 },
+        encoding: {
+          x: X_STEP,
+          y: { field: "acc", type: "quantitative" },
+          color,
+          shape: { field: "event", type: "nominal", title: "event" },
+        },
+      },
     ],
   } as TopLevelSpec;
-  const norms = withCurves.flatMap((r) => curves.get(r)!.filter((c) => c.step >= 1 && c.weight_norm !== null).map((c) => ({ run: label(r), step: c.step, norm: c.weight_norm })));
-  const wc = withCurves.filter((r) => r.t_grok && r.wc !== null).map((r) => ({ run: label(r), step: r.t_grok, norm: r.wc, mark: "Wc = ‖W‖ at T_grok" }));
+  const norms = withCurves.flatMap((r) =>
+    curves
+      .get(r)!
+      .filter((c) => c.step >= 1 && c.weight_norm !== null)
+      .map((c) => ({ run: label(r), step: c.step, norm: c.weight_norm })),
+  );
+  const wc = withCurves
+    .filter((r) => r.t_grok && r.wc !== null)
+    .map((r) => ({ run: label(r), step: r.t_grok, norm: r.wc, mark: "Wc = ‖W‖ at T_grok" }));
   const norm: TopLevelSpec = {
-    ...SIZE, title: "weight norm ‖W‖",
+    ...SIZE,
+    title: "weight norm ‖W‖",
     layer: [
-      { data: { values: norms }, mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { x: X_STEP, y: { field: "norm", type: "quantitative", title: "‖W‖", scale: { zero: false } }, color } },
-      { data: { values: wc }, mark: { type: "point", filled: true, size: 80 },
-        encoding: { x: X_STEP, y: { field: "norm", type: "quantitative" }, color, shape: { field: "mark", type: "nominal", title: "" } } },
+      {
+        data: { values: norms },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: {
+          x: X_STEP,
+          y: { field: "norm", type: "quantitative", title: "‖W‖", scale: { zero: false } },
+          color,
+        },
+      },
+      {
+        data: { values: wc },
+        mark: { type: "point", filled: true, size: 80 },
+        encoding: {
+          x: X_STEP,
+          y: { field: "norm", type: "quantitative" },
+          color,
+          shape: { field: "mark", type: "nominal", title: "" },
+        },
+      },
     ],
   } as TopLevelSpec;
   return [accuracy, norm];
@@ -119,30 +190,76 @@ function delayPlot(f: FitResult): TopLevelSpec | string {
   if (!fits.length) return "no delay-law fit (needs clamp runs at ≥ 3 ρ values per configuration; see the fit notes)";
   const lab = labeller(fits);
   const name = (r: Record<string, unknown>) => `${lab(r)}: α=${(r.alpha as number).toFixed(2)}`;
-  const pts = fits.flatMap((r) => (r.all_rhos as number[]).map((rho, i) => ({
-    fit: name(r), rho, ln_t: (r.t_grok_medians as (number | null)[])[i] === null ? null : Math.log((r.t_grok_medians as number[])[i]),
-    cell: (r.rhos as number[]).includes(rho) ? "fitted" : (r.excluded_rhos as number[]).includes(rho) ? "censored median (excluded)"
-      : (r.t_grok_medians_censored as boolean[])[i] ? "outside the ρ range, censored" : "outside the ρ range",
-  }))).filter((p) => p.ln_t !== null);
+  const pts = fits
+    .flatMap((r) =>
+      (r.all_rhos as number[]).map((rho, i) => ({
+        fit: name(r),
+        rho,
+        ln_t: (r.t_grok_medians as (number | null)[])[i] === null ? null : Math.log((r.t_grok_medians as number[])[i]),
+        cell: (r.rhos as number[]).includes(rho)
+          ? "fitted"
+          : (r.excluded_rhos as number[]).includes(rho)
+            ? "censored median (excluded)"
+            : (r.t_grok_medians_censored as boolean[])[i]
+              ? "outside the ρ range, censored"
+              : "outside the ρ range",
+      })),
+    )
+    .filter((p) => p.ln_t !== null);
   // the fitted line over the fitted ρ, dashed where it is extrapolated to the other cells
   const lines = fits.flatMap((r) => {
-    const rh = r.rhos as number[], all = r.all_rhos as number[], lo = Math.min(...rh), hi = Math.max(...rh);
-    const at = (rho: number, part: string, seg: string) => ({ fit: name(r), seg: `${name(r)} ${seg}`, part, rho, ln_t: (r.intercept as number) + (r.alpha as number) * rho });
-    return [at(lo, "fit", "fit"), at(hi, "fit", "fit"),
-      ...(Math.min(...all) < lo ? [at(Math.min(...all), "extrapolated", "below"), at(lo, "extrapolated", "below")] : []),
-      ...(Math.max(...all) > hi ? [at(hi, "extrapolated", "above"), at(Math.max(...all), "extrapolated", "above")] : [])];
+    const rh = r.rhos as number[],
+      all = r.all_rhos as number[],
+      lo = Math.min(...rh),
+      hi = Math.max(...rh);
+    const at = (rho: number, part: string, seg: string) => ({
+      fit: name(r),
+      seg: `${name(r)} ${seg}`,
+      part,
+      rho,
+      ln_t: (r.intercept as number) + (r.alpha as number) * rho,
+    });
+    return [
+      at(lo, "fit", "fit"),
+      at(hi, "fit", "fit"),
+      ...(Math.min(...all) < lo
+        ? [at(Math.min(...all), "extrapolated", "below"), at(lo, "extrapolated", "below")]
+        : []),
+      ...(Math.max(...all) > hi
+        ? [at(hi, "extrapolated", "above"), at(Math.max(...all), "extrapolated", "above")]
+        : []),
+    ];
   });
-  const color = { field: "fit", type: "nominal", title: `fit (${f.censoring === "mle" ? "Tobit MLE" : "OLS on medians"})` } as const;
+  const color = {
+    field: "fit",
+    type: "nominal",
+    title: `fit (${f.censoring === "mle" ? "Tobit MLE" : "OLS on medians"})`,
+  } as const;
   return {
-    ...SIZE, title: "ln T_grok vs ρ (clamp runs; points: cell medians)",
+    ...SIZE,
+    title: "ln T_grok vs ρ (clamp runs; points: cell medians)",
     layer: [
-      { data: { values: lines }, mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { x: { field: "rho", type: "quantitative", title: "ρ", scale: { zero: false, padding: 12 } },
-          y: { field: "ln_t", type: "quantitative", title: "ln T_grok", scale: { zero: false, padding: 12 } }, color,
-          detail: { field: "seg" }, strokeDash: { field: "part", type: "nominal", title: "line", sort: ["fit", "extrapolated"] } } },
-      { data: { values: pts }, mark: { type: "point", size: 60 },
-        encoding: { x: { field: "rho", type: "quantitative" }, y: { field: "ln_t", type: "quantitative" }, color,
-          shape: { field: "cell", type: "nominal", title: "cell" } } },
+      {
+        data: { values: lines },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "rho", type: "quantitative", title: "ρ", scale: { zero: false, padding: 12 } },
+          y: { field: "ln_t", type: "quantitative", title: "ln T_grok", scale: { zero: false, padding: 12 } },
+          color,
+          detail: { field: "seg" },
+          strokeDash: { field: "part", type: "nominal", title: "line", sort: ["fit", "extrapolated"] },
+        },
+      },
+      {
+        data: { values: pts },
+        mark: { type: "point", size: 60 },
+        encoding: {
+          x: { field: "rho", type: "quantitative" },
+          y: { field: "ln_t", type: "quantitative" },
+          color,
+          shape: { field: "cell", type: "nominal", title: "cell" },
+        },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -152,16 +269,28 @@ function powerPlot(f: FitResult): TopLevelSpec | string {
   if (!fits.length) return "no Wc power law (needs grokked free runs at ≥ 3 values of p; see the fit notes)";
   const lab = labeller(fits);
   const name = (r: Record<string, unknown>) => `${lab(r)}: β=${(r.beta as number).toFixed(3)}`;
-  const pts = fits.flatMap((r) => (r.ps as number[]).map((p, i) => ({ fit: name(r), p, wc: (r.wc_per_p as number[])[i] })));
+  const pts = fits.flatMap((r) =>
+    (r.ps as number[]).map((p, i) => ({ fit: name(r), p, wc: (r.wc_per_p as number[])[i] })),
+  );
   const lines = fits.flatMap((r) => {
     const ps = r.ps as number[];
-    return [Math.min(...ps), Math.max(...ps)].map((p) => ({ fit: name(r), p, wc: (r.c as number) * p ** (r.beta as number) }));
+    return [Math.min(...ps), Math.max(...ps)].map((p) => ({
+      fit: name(r),
+      p,
+      wc: (r.c as number) * p ** (r.beta as number),
+    }));
   });
   const color = { field: "fit", type: "nominal", title: "Wc = c·p^β" } as const;
   const x = { field: "p", type: "quantitative", title: "p", scale: { type: "log", nice: false, padding: 12 } } as const;
-  const y = { field: "wc", type: "quantitative", title: `Wc (${f.wc_stat} over grokked seeds)`, scale: { type: "log", nice: false, padding: 12 } } as const;
+  const y = {
+    field: "wc",
+    type: "quantitative",
+    title: `Wc (${f.wc_stat} over grokked seeds)`,
+    scale: { type: "log", nice: false, padding: 12 },
+  } as const;
   return {
-    ...SIZE, title: "Wc vs p (free runs, log–log)",
+    ...SIZE,
+    title: "Wc vs p (free runs, log–log)",
     layer: [
       { data: { values: lines }, mark: { type: "line", strokeWidth: 1.5 }, encoding: { x, y, color } },
       { data: { values: pts }, mark: { type: "point", filled: true, size: 60 }, encoding: { x, y, color } },
@@ -170,10 +299,15 @@ function powerPlot(f: FitResult): TopLevelSpec | string {
 }
 
 function histPlot(runs: readonly Run[]): TopLevelSpec | string {
-  const v = runs.filter((r) => r.cfg.arm === "free" && r.t_grok !== null && r.wc !== null).map((r) => ({ wc: r.wc, p: String(r.cfg.p) }));
+  const v = runs
+    .filter((r) => r.cfg.arm === "free" && r.t_grok !== null && r.wc !== null)
+    .map((r) => ({ wc: r.wc, p: String(r.cfg.p) }));
   if (!v.length) return "no grokked free runs (a clamp run's Wc is its held norm)";
   return {
-    ...SIZE, title: "Wc across grokked seeds (free runs)", data: { values: v }, mark: "bar",
+    ...SIZE,
+    title: "Wc across grokked seeds (free runs)",
+    data: { values: v },
+    mark: "bar",
     encoding: {
       x: { field: "wc", type: "quantitative", bin: { maxbins: 40 }, title: "Wc = ‖W‖ at T_grok" },
       y: { aggregate: "count", type: "quantitative", title: "seeds" },
@@ -187,35 +321,66 @@ export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<str
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none", logLevel: vega.Error });
   const svg = await view.toSVG();
   view.finalize();
-  return svg.replace(/id="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+  return svg
+    .replace(/id="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
     .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
 }
 
-export async function buildPlots(runs: readonly Run[], curves: Map<Run, CurvePoint[]>, sample: readonly Run[], f: FitResult, k: number): Promise<Plot[]> {
+export async function buildPlots(
+  runs: readonly Run[],
+  curves: Map<Run, CurvePoint[]>,
+  sample: readonly Run[],
+  f: FitResult,
+  k: number,
+): Promise<Plot[]> {
   const [acc, norm] = curvePlots(sample, curves);
   const specs: [string, string, string, TopLevelSpec | string][] = [
-    ["accuracy", "Accuracy vs step", `Train (solid) and test (dashed) accuracy of ${sample.length < runs.length ? `${sample.length} runs sampled evenly over configurations and seeds (--sample ${k})` : "every run"}, log step axis; points mark T_mem and T_grok.`, acc],
+    [
+      "accuracy",
+      "Accuracy vs step",
+      `Train (solid) and test (dashed) accuracy of ${sample.length < runs.length ? `${sample.length} runs sampled evenly over configurations and seeds (--sample ${k})` : "every run"}, log step axis; points mark T_mem and T_grok.`,
+      acc,
+    ],
     ["norm", "Weight norm vs step", "‖W‖ of the same runs; the point marks Wc, the norm at T_grok.", norm],
-    ["delay", "Delay law", "ln of the median T_grok per ρ with the fitted lines ln T_grok = intercept + α·ρ of each configuration.", delayPlot(f)],
+    [
+      "delay",
+      "Delay law",
+      "ln of the median T_grok per ρ with the fitted lines ln T_grok = intercept + α·ρ of each configuration.",
+      delayPlot(f),
+    ],
     ["wc-power", "Wc power law", "Per-p Wc of free runs on log–log axes with the fitted Wc = c·p^β.", powerPlot(f)],
     ["wc-hist", "Wc histogram", "Wc of every grokked free-run seed, stacked by p.", histPlot(runs)],
   ];
   const out: Plot[] = [];
   for (const [name, title, caption, spec] of specs) {
-    out.push(typeof spec === "string"
-      ? { name, title, caption, svg: null, note: spec }
-      : { name, title, caption, svg: await renderSvg(spec, name), note: null });
+    out.push(
+      typeof spec === "string"
+        ? { name, title, caption, svg: null, note: spec }
+        : { name, title, caption, svg: await renderSvg(spec, name), note: null },
+    );
   }
   return out;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-export function reportHtml(o: { title: string; input: string[]; version: string; nRuns: number; plots: Plot[]; fitText: string }): string {
-  const sections = o.plots.map((p) => `<section id="${p.name}">
+export function reportHtml(o: {
+  title: string;
+  input: string[];
+  version: string;
+  nRuns: number;
+  plots: Plot[];
+  fitText: string;
+}): string {
+  const sections = o.plots
+    .map(
+      (p) => `<section id="${p.name}">
 <h2>${esc(p.title)}</h2>
 ${p.svg ? `<figure>${p.svg}<figcaption>${esc(p.caption)}</figcaption></figure>` : `<p class="note">Not plotted: ${esc(p.note!)}.</p>`}
-</section>`).join("\n");
+</section>`,
+    )
+    .join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -4,8 +4,23 @@
 // Each consumer uses its own stream, so e.g. the init never depends on the split.
 
 export const STREAM = {
-  split: 1, E: 2, W1: 3, b1: 4, W2: 5, b2: 6, parityBits: 7, parityTrain: 8, parityTest: 9,
-  P: 20, Wq: 21, Wk: 22, Wv: 23, Wo: 24, Win: 25, Wout: 26, U: 27, // the attention model's other tensors
+  split: 1,
+  E: 2,
+  W1: 3,
+  b1: 4,
+  W2: 5,
+  b2: 6,
+  parityBits: 7,
+  parityTrain: 8,
+  parityTest: 9,
+  P: 20,
+  Wq: 21,
+  Wk: 22,
+  Wv: 23,
+  Wo: 24,
+  Win: 25,
+  Wout: 26,
+  U: 27, // the attention model's other tensors
 } as const;
 
 function splitmix32(state: { x: number }): number {
@@ -33,8 +48,12 @@ export class Rng {
     const s = this.s;
     const r = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
-    s[2] ^= t; s[3] = rotl(s[3], 11);
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
     return r;
   }
 
@@ -53,9 +72,15 @@ export class Rng {
   }
 
   normal(): number {
-    if (this.spare !== null) { const z = this.spare; this.spare = null; return z; }
-    const u1 = 1 - this.uniform(), u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1)), th = 2 * Math.PI * u2;
+    if (this.spare !== null) {
+      const z = this.spare;
+      this.spare = null;
+      return z;
+    }
+    const u1 = 1 - this.uniform(),
+      u2 = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u1)),
+      th = 2 * Math.PI * u2;
     this.spare = r * Math.sin(th);
     return r * Math.cos(th);
   }

@@ -9,20 +9,35 @@ import { observe, Observed } from "./observe.js";
 export type Status = "grokked" | "censored" | "diverged" | "failed";
 
 export interface CurveRow extends Observed {
-  step: number; train_loss: number; train_acc: number; test_loss: number; test_acc: number;
-  weight_norm: number; norm_E: number; norm_W1: number; norm_W2: number;
+  step: number;
+  train_loss: number;
+  train_acc: number;
+  test_loss: number;
+  test_acc: number;
+  weight_norm: number;
+  norm_E: number;
+  norm_W1: number;
+  norm_W2: number;
   /** per-group norms (NaN → null where the model has no such group) */
-  norm_embed?: number; norm_attn?: number; norm_mlp?: number; norm_unembed?: number;
+  norm_embed?: number;
+  norm_attn?: number;
+  norm_mlp?: number;
+  norm_unembed?: number;
 }
 export interface RunResult {
   cfg: RunConfig;
-  nTrain: number; nTest: number;
-  tMem: number | null; tGrok: number | null; wc: number | null;
+  nTrain: number;
+  nTest: number;
+  tMem: number | null;
+  tGrok: number | null;
+  wc: number | null;
   /** the curve row at T_grok (per-group norms there), null when censored */
   atGrok: CurveRow | null;
   /** sparse parity: the k coordinates whose parity is the label */
   bits: Int32Array | null;
-  status: Status; stepsRun: number; wallMs: number;
+  status: Status;
+  stepsRun: number;
+  wallMs: number;
   error: string | null;
   final: CurveRow;
   curves: CurveRow[];
@@ -39,9 +54,15 @@ export const GROUP_CODE: Record<Group, number> = { all: 0, embed: 1, attn: 2, ml
 const NO_SPLIT: Split = { train: new Int32Array(0), test: new Int32Array(0) };
 
 /** Sets up a run in the wasm instance, starting from the seed's split and init (or given ones). */
-export function prepare(abi: Abi, cfg: RunConfig, init?: { split: Split; params: Params }): { net: Net; split: Split; bits: Int32Array | null } {
+export function prepare(
+  abi: Abi,
+  cfg: RunConfig,
+  init?: { split: Split; params: Params },
+): { net: Net; split: Split; bits: Int32Array | null } {
   const dims = { model: cfg.model, dense: cfg.task === "parity", p: cfg.p, d: cfg.d, H: cfg.H, heads: cfg.heads };
-  let net: Net, sp = NO_SPLIT, bits: Int32Array | null = null;
+  let net: Net,
+    sp = NO_SPLIT,
+    bits: Int32Array | null = null;
   if (cfg.task === "parity") {
     const data = parityTask(cfg.n, cfg.k, cfg.m, cfg.mTest, cfg.seed);
     bits = data.bits;
@@ -51,7 +72,8 @@ export function prepare(abi: Abi, cfg: RunConfig, init?: { split: Split; params:
   } else {
     sp = init?.split ?? split(cfg.op, cfg.p, cfg.frac, cfg.seed);
     net = new Net(abi, { ...dims, nTrain: sp.train.length, nTest: sp.test.length });
-    const tr = decode(cfg.op, cfg.p, sp.train), te = decode(cfg.op, cfg.p, sp.test);
+    const tr = decode(cfg.op, cfg.p, sp.train),
+      te = decode(cfg.op, cfg.p, sp.test);
     net.setData("train", tr.a, tr.b, tr.y);
     net.setData("test", te.a, te.b, te.y);
   }
@@ -63,7 +85,7 @@ export function prepare(abi: Abi, cfg: RunConfig, init?: { split: Split; params:
   abi.setWdSchedule(...wdSchedule(cfg.wdSchedule));
   abi.setClampGroup(GROUP_CODE[cfg.clampGroup]);
   // sphere: the reference norm is wc when given, else the initial norm (of the clamp group)
-  const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(GROUP_CODE[cfg.clampGroup]) : cfg.wc ?? 0;
+  const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(GROUP_CODE[cfg.clampGroup]) : (cfg.wc ?? 0);
   abi.setArm(ARM_CODE[cfg.arm], cfg.tInt, cfg.rho * ref);
   return { net, split: sp, bits };
 }
@@ -74,25 +96,46 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
   const E = cfg.observe.length ? net.embedding() : null;
   abi.evaluate();
   const [train_loss, train_acc, test_loss, test_acc] = [0, 1, 2, 3].map((i) => abi.metric(i));
-  const has = modelGroups(cfg), norm = (g: Group) => (has.includes(g) ? abi.groupNorm(GROUP_CODE[g]) : NaN);
-  const embed = norm("embed"), attn = norm("attn"), mlp = norm("mlp"), unembed = norm("unembed");
+  const has = modelGroups(cfg),
+    norm = (g: Group) => (has.includes(g) ? abi.groupNorm(GROUP_CODE[g]) : NaN);
+  const embed = norm("embed"),
+    attn = norm("attn"),
+    mlp = norm("mlp"),
+    unembed = norm("unembed");
   const mlpFamily = cfg.model !== "attn"; // norm_E/W1/W2 are the MLP family's names for its groups
-  return { step, train_loss, train_acc, test_loss, test_acc,
-           weight_norm: abi.weightNorm(),
-           norm_E: mlpFamily ? embed : NaN, norm_W1: mlpFamily ? mlp : NaN, norm_W2: mlpFamily ? unembed : NaN,
-           norm_embed: embed, norm_attn: attn, norm_mlp: mlp, norm_unembed: unembed,
-           ...(E ? observe(E, cfg.p, cfg.d, cfg.observe) : {}) };
+  return {
+    step,
+    train_loss,
+    train_acc,
+    test_loss,
+    test_acc,
+    weight_norm: abi.weightNorm(),
+    norm_E: mlpFamily ? embed : NaN,
+    norm_W1: mlpFamily ? mlp : NaN,
+    norm_W2: mlpFamily ? unembed : NaN,
+    norm_embed: embed,
+    norm_attn: attn,
+    norm_mlp: mlp,
+    norm_unembed: unembed,
+    ...(E ? observe(E, cfg.p, cfg.d, cfg.observe) : {}),
+  };
 }
 
 export function train(abi: Abi, cfg: RunConfig): RunResult {
   const t0 = performance.now();
   const { net, split: sp, bits } = prepare(abi, cfg);
   const grid = logGrid(cfg.log, cfg.maxSteps);
-  const logged = new Set(grid), saves = new Set(cfg.saveParams);
+  const logged = new Set(grid),
+    saves = new Set(cfg.saveParams);
   const stops = [...new Set([...grid, ...cfg.saveParams])].sort((a, b) => a - b);
-  const curves: CurveRow[] = [], snapshots: RunResult["snapshots"] = [];
-  let tMem: number | null = null, tGrok: number | null = null, wc: number | null = null, atGrok: CurveRow | null = null;
-  let step = 0, diverged = false;
+  const curves: CurveRow[] = [],
+    snapshots: RunResult["snapshots"] = [];
+  let tMem: number | null = null,
+    tGrok: number | null = null,
+    wc: number | null = null,
+    atGrok: CurveRow | null = null;
+  let step = 0,
+    diverged = false;
   for (const s of stops) {
     if (s > step) {
       const want = s - step;
@@ -105,16 +148,32 @@ export function train(abi: Abi, cfg: RunConfig): RunResult {
       curves.push(row);
       if (!Number.isFinite(row.train_loss)) diverged = true;
       if (tMem === null && row.train_acc >= cfg.memAcc) tMem = step;
-      if (tGrok === null && row.test_acc >= cfg.grokAcc) { tGrok = step; wc = row.weight_norm; atGrok = row; }
+      if (tGrok === null && row.test_acc >= cfg.grokAcc) {
+        tGrok = step;
+        wc = row.weight_norm;
+        atGrok = row;
+      }
     }
     if (saves.has(s) && !diverged) snapshots.push({ step, params: net.params() });
     if (diverged || (cfg.stopAtGrok && tGrok !== null && tMem !== null)) break;
   }
   return {
-    cfg, nTrain: cfg.task === "parity" ? cfg.m : sp.train.length, nTest: cfg.task === "parity" ? cfg.mTest : sp.test.length,
-    tMem, tGrok, wc, atGrok, bits,
+    cfg,
+    nTrain: cfg.task === "parity" ? cfg.m : sp.train.length,
+    nTest: cfg.task === "parity" ? cfg.mTest : sp.test.length,
+    tMem,
+    tGrok,
+    wc,
+    atGrok,
+    bits,
     status: tGrok !== null ? "grokked" : diverged ? "diverged" : "censored",
-    stepsRun: step, wallMs: performance.now() - t0, error: null,
-    final: curves[curves.length - 1], curves, snapshots, shapes: net.shapes(), split: sp,
+    stepsRun: step,
+    wallMs: performance.now() - t0,
+    error: null,
+    final: curves[curves.length - 1],
+    curves,
+    snapshots,
+    shapes: net.shapes(),
+    split: sp,
   };
 }

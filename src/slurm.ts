@@ -4,14 +4,16 @@ import type { Sweep } from "./spec.js";
 import type { Phase } from "./sweep.js";
 
 export interface SlurmOptions {
-  out: string;         // absolute output directory, on a filesystem every node sees
-  spec: string;        // absolute path of the spec the tasks read (the frozen copy in OUT/slurm/)
-  node: string;        // absolute path of node (the one running groksweep slurm)
-  bin: string;         // absolute path of bin/groksweep.js
-  name: string;        // job name prefix
-  arraySize: number;   // tasks per array, at most the runs of its phase
+  out: string; // absolute output directory, on a filesystem every node sees
+  spec: string; // absolute path of the spec the tasks read (the frozen copy in OUT/slurm/)
+  node: string; // absolute path of node (the one running groksweep slurm)
+  bin: string; // absolute path of bin/groksweep.js
+  name: string; // job name prefix
+  arraySize: number; // tasks per array, at most the runs of its phase
   cpusPerTask: number;
-  time: string | null; partition: string | null; sbatch: string[];  // extra #SBATCH options
+  time: string | null;
+  partition: string | null;
+  sbatch: string[]; // extra #SBATCH options
   /** the kernels every task runs (resolved at submission: tasks on nodes that cannot run them exit 2
    *  instead of mixing builds in one sweep) */
   kernels: "fma" | "strict";
@@ -19,16 +21,22 @@ export interface SlurmOptions {
 
 /** How an array divides its phase: runs and the cost bound of its heaviest task. */
 export interface Load {
-  tasks: number; runs: number; minRuns: number; maxRuns: number; maxFlops: number; maxSteps: number;
+  tasks: number;
+  runs: number;
+  minRuns: number;
+  maxRuns: number;
+  maxFlops: number;
+  maxSteps: number;
   /** time bounds on one core (src/cost.ts): the heaviest task's runs, and the longest single run */
-  maxSeconds: number; longestSeconds: number;
+  maxSeconds: number;
+  longestSeconds: number;
 }
 
 export interface Job {
   key: "control" | "merge-control" | "dependent" | "sweep" | "merge";
   name: string;
-  after: Job["key"] | null;    // submitted with --dependency=afterok:<that job's id>
-  load: Load | null;           // null for merges
+  after: Job["key"] | null; // submitted with --dependency=afterok:<that job's id>
+  load: Load | null; // null for merges
   script: string;
 }
 
@@ -36,19 +44,31 @@ export interface Job {
 export function load(sw: Sweep, phase: Phase | null, arraySize: number): Load {
   const runs = sw.runs.filter((r) => !phase || (phase === "control" ? r.measure === null : r.measure !== null));
   const tasks = Math.min(arraySize, runs.length);
-  const n = new Array(tasks).fill(0), flops = new Array(tasks).fill(0), steps = new Array(tasks).fill(0);
+  const n = new Array(tasks).fill(0),
+    flops = new Array(tasks).fill(0),
+    steps = new Array(tasks).fill(0);
   const secs = new Array(tasks).fill(0);
   let longestSeconds = 0;
   // the same partition as `sweep --shard i/n`: run_id mod n, within the phase
   for (const r of runs) {
     const i = r.runId % tasks;
-    n[i]++; flops[i] += r.cost; steps[i] += r.cfg.maxSteps; secs[i] += r.seconds;
+    n[i]++;
+    flops[i] += r.cost;
+    steps[i] += r.cfg.maxSteps;
+    secs[i] += r.seconds;
     longestSeconds = Math.max(longestSeconds, r.seconds);
   }
   const heaviest = secs.indexOf(Math.max(...secs));
-  return { tasks, runs: runs.length, minRuns: Math.min(...n), maxRuns: Math.max(...n),
-           maxFlops: flops[heaviest], maxSteps: steps[heaviest],
-           maxSeconds: secs[heaviest], longestSeconds };
+  return {
+    tasks,
+    runs: runs.length,
+    minRuns: Math.min(...n),
+    maxRuns: Math.max(...n),
+    maxFlops: flops[heaviest],
+    maxSteps: steps[heaviest],
+    maxSeconds: secs[heaviest],
+    longestSeconds,
+  };
 }
 
 /** Wall-time bound of the heaviest task: its runs spread over its workers, never less than its longest run. */
@@ -63,11 +83,20 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
   const gs = `exec ${sh(o.node)} ${sh(o.bin)}`;
   const dir = (sub: string) => sh(`${o.out}/${sub}`);
   const shard = (n: number) => `--shard $SLURM_ARRAY_TASK_ID/${n}`;
-  const all = (sub: string, n: number) => `${dir(`${sub}-`)}{0..${n - 1}}`;  // bash brace expansion: exactly this array's dirs
-  const array = (key: Job["key"], phase: Phase | null, after: Job["key"] | null, args: (n: number) => string, why: string): Job => {
+  const all = (sub: string, n: number) => `${dir(`${sub}-`)}{0..${n - 1}}`; // bash brace expansion: exactly this array's dirs
+  const array = (
+    key: Job["key"],
+    phase: Phase | null,
+    after: Job["key"] | null,
+    args: (n: number) => string,
+    why: string,
+  ): Job => {
     const l = load(sw, phase, o.arraySize);
     return {
-      key, after, load: l, name: `${o.name}-${key}`,
+      key,
+      after,
+      load: l,
+      name: `${o.name}-${key}`,
       script: script(o, `${o.name}-${key}`, after !== null, l.tasks, [
         `# groksweep slurm: ${why} of spec ${sw.hash}, ${l.runs} runs as ${l.tasks} shards (run_id mod ${l.tasks});`,
         `# this task runs shard $SLURM_ARRAY_TASK_ID with $SLURM_CPUS_PER_TASK workers. exec: node is the batch step`,
@@ -79,7 +108,10 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
     };
   };
   const merge = (key: Job["key"], after: Job["key"], inputs: string, to: string, why: string): Job => ({
-    key, after, load: null, name: `${o.name}-${key}`,
+    key,
+    after,
+    load: null,
+    name: `${o.name}-${key}`,
     script: script(o, `${o.name}-${key}`, true, null, [
       `# groksweep slurm: ${why}; exits 1 (and so holds back what depends on it) if any run is missing.`,
       `${gs} merge ${inputs} --out ${dir(to)}`,
@@ -91,12 +123,30 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
   }
   // wc: measure needs the controls of every shard, so the dependent array waits for their merge
   const c = array("control", "control", null, (n) => `--phase control ${shard(n)}`, "the free controls");
-  const d = array("dependent", "dependent", "merge-control", (n) => `--phase dependent ${shard(n)} --wc-from ${dir("controls/runs.arrow")}`, "the runs with wc: measure");
+  const d = array(
+    "dependent",
+    "dependent",
+    "merge-control",
+    (n) => `--phase dependent ${shard(n)} --wc-from ${dir("controls/runs.arrow")}`,
+    "the runs with wc: measure",
+  );
   return [
     c,
-    merge("merge-control", "control", all("control", c.load!.tasks), "controls", "merge the controls into OUT/controls, whose Wc the dependent array reads"),
+    merge(
+      "merge-control",
+      "control",
+      all("control", c.load!.tasks),
+      "controls",
+      "merge the controls into OUT/controls, whose Wc the dependent array reads",
+    ),
     d,
-    merge("merge", "dependent", `${dir("controls")} ${all("dependent", d.load!.tasks)}`, "all", "merge controls and dependent runs into OUT/all"),
+    merge(
+      "merge",
+      "dependent",
+      `${dir("controls")} ${all("dependent", d.load!.tasks)}`,
+      "all",
+      "merge controls and dependent runs into OUT/all",
+    ),
   ];
 }
 
@@ -105,7 +155,7 @@ function script(o: SlurmOptions, name: string, dependent: boolean, tasks: number
     `--job-name=${name}`,
     ...(tasks !== null ? [`--array=0-${tasks - 1}`, `--cpus-per-task=${o.cpusPerTask}`] : ["--cpus-per-task=1"]),
     `--output=${o.out}/logs/${tasks !== null ? "%x-%A_%a" : "%x-%j"}.out`,
-    "--open-mode=append",   // a requeued task's log keeps the interrupted attempt
+    "--open-mode=append", // a requeued task's log keeps the interrupted attempt
     ...(o.time ? [`--time=${o.time}`] : []),
     ...(o.partition ? [`--partition=${o.partition}`] : []),
     // before a time limit, TERM to node itself (B: the batch step, which exec makes node)

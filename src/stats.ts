@@ -5,14 +5,21 @@ import { Rng } from "./rng.js";
 /** Standard median: the middle value, or the average of the two middle values for even counts. */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  const s = [...xs].sort((a, b) => a - b),
+    m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** An outcome that may be right-censored: t observed, or only known to exceed t (the budget). */
-export interface Obs { t: number; censored: boolean }
+export interface Obs {
+  t: number;
+  censored: boolean;
+}
 
-export interface CensoredMedian { value: number; censored: boolean }
+export interface CensoredMedian {
+  value: number;
+  censored: boolean;
+}
 
 /**
  * Median with censored outcomes treated as +∞. When a middle order statistic is censored the median is
@@ -36,7 +43,12 @@ export function sd(xs: readonly number[]): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
-export interface Line { slope: number; intercept: number; r2: number; n: number }
+export interface Line {
+  slope: number;
+  intercept: number;
+  r2: number;
+  n: number;
+}
 
 /** Ordinary least squares y = intercept + slope·x. */
 export function ols(x: readonly number[], y: readonly number[]): Line {
@@ -44,7 +56,14 @@ export function ols(x: readonly number[], y: readonly number[]): Line {
   return { slope: s.slope, intercept: s.intercepts[0], r2: s.r2, n: x.length };
 }
 
-export interface SharedFit { slope: number; intercepts: number[]; r2: number; r2Within: number; sse: number; n: number }
+export interface SharedFit {
+  slope: number;
+  intercepts: number[];
+  r2: number;
+  r2Within: number;
+  sse: number;
+  n: number;
+}
 
 /**
  * One slope with a free intercept per group (the within / fixed-effects estimator):
@@ -52,25 +71,45 @@ export interface SharedFit { slope: number; intercepts: number[]; r2: number; r2
  * r2 is 1 − SSE/SST about the grand mean (the paper's "collapse R²"); r2Within uses group means.
  */
 export function sharedSlope(groups: readonly { x: readonly number[]; y: readonly number[] }[]): SharedFit {
-  let sxy = 0, sxx = 0, n = 0, sy = 0, syyWithin = 0;
+  let sxy = 0,
+    sxx = 0,
+    n = 0,
+    sy = 0,
+    syyWithin = 0;
   const means = groups.map(({ x, y }) => {
     if (x.length !== y.length || x.length === 0) throw new Error("sharedSlope: empty or ragged group");
-    const mx = mean(x), my = mean(y);
-    x.forEach((xi, i) => { sxy += (xi - mx) * (y[i] - my); sxx += (xi - mx) ** 2; syyWithin += (y[i] - my) ** 2; });
-    n += x.length; sy += y.reduce((a, b) => a + b, 0);
+    const mx = mean(x),
+      my = mean(y);
+    x.forEach((xi, i) => {
+      sxy += (xi - mx) * (y[i] - my);
+      sxx += (xi - mx) ** 2;
+      syyWithin += (y[i] - my) ** 2;
+    });
+    n += x.length;
+    sy += y.reduce((a, b) => a + b, 0);
     return [mx, my];
   });
   if (!(sxx > 0)) throw new Error("sharedSlope: x does not vary within any group");
-  const slope = sxy / sxx, intercepts = means.map(([mx, my]) => my - slope * mx), gm = sy / n;
-  let sse = 0, sst = 0;
-  groups.forEach(({ x, y }, g) => x.forEach((xi, i) => {
-    sse += (y[i] - intercepts[g] - slope * xi) ** 2;
-    sst += (y[i] - gm) ** 2;
-  }));
+  const slope = sxy / sxx,
+    intercepts = means.map(([mx, my]) => my - slope * mx),
+    gm = sy / n;
+  let sse = 0,
+    sst = 0;
+  groups.forEach(({ x, y }, g) =>
+    x.forEach((xi, i) => {
+      sse += (y[i] - intercepts[g] - slope * xi) ** 2;
+      sst += (y[i] - gm) ** 2;
+    }),
+  );
   return { slope, intercepts, r2: 1 - sse / sst, r2Within: 1 - sse / syyWithin, sse, n };
 }
 
-export interface PowerLaw { beta: number; c: number; r2: number; n: number }
+export interface PowerLaw {
+  beta: number;
+  c: number;
+  r2: number;
+  n: number;
+}
 
 /** y = c·x^β by least squares in log–log; r2 is that of the log–log line. */
 export function powerLaw(x: readonly number[], y: readonly number[]): PowerLaw {
@@ -81,11 +120,17 @@ export function powerLaw(x: readonly number[], y: readonly number[]): PowerLaw {
 
 /** Percentile of sorted data with linear interpolation between order statistics (numpy's default). */
 export function quantile(sorted: readonly number[], q: number): number {
-  const h = (sorted.length - 1) * q, lo = Math.floor(h);
+  const h = (sorted.length - 1) * q,
+    lo = Math.floor(h);
   return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
 }
 
-export interface BootCI { lo: number; hi: number; nUsed: number; nFailed: number }
+export interface BootCI {
+  lo: number;
+  hi: number;
+  nUsed: number;
+  nFailed: number;
+}
 
 /**
  * Percentile bootstrap interval at `level`: `stat` is evaluated on `reps` resamples drawn with rng;
@@ -123,11 +168,18 @@ function logUpperTail(x: number): number {
   const e = -0.5 * x * x;
   if (x < 3) {
     let n = 3.52624965998911e-2 * x + 0.700383064443688;
-    n = n * x + 6.37396220353165; n = n * x + 33.912866078383; n = n * x + 112.079291497871;
-    n = n * x + 221.213596169931; n = n * x + 220.206867912376;
+    n = n * x + 6.37396220353165;
+    n = n * x + 33.912866078383;
+    n = n * x + 112.079291497871;
+    n = n * x + 221.213596169931;
+    n = n * x + 220.206867912376;
     let d = 8.83883476483184e-2 * x + 1.75566716318264;
-    d = d * x + 16.064177579207; d = d * x + 86.7807322029461; d = d * x + 296.564248779674;
-    d = d * x + 637.333633378831; d = d * x + 793.826512519948; d = d * x + 440.413735824752;
+    d = d * x + 16.064177579207;
+    d = d * x + 86.7807322029461;
+    d = d * x + 296.564248779674;
+    d = d * x + 637.333633378831;
+    d = d * x + 793.826512519948;
+    d = d * x + 440.413735824752;
     return e + Math.log(n / d);
   }
   return e - Math.log(continuedFraction(x) * SQRT2PI);
@@ -155,7 +207,12 @@ export function millsRatio(z: number): number {
 
 // ---- Tobit
 
-export interface TobitFit { coef: number[]; sigma: number; loglik: number; iterations: number }
+export interface TobitFit {
+  coef: number[];
+  sigma: number;
+  loglik: number;
+  iterations: number;
+}
 
 /**
  * Maximum likelihood for y = X·b + ε, ε ~ N(0, σ²), where censored rows only tell y > y_i (right-
@@ -166,11 +223,16 @@ export interface TobitFit { coef: number[]; sigma: number; loglik: number; itera
  * touches censored rows, whose coefficient runs off to +∞).
  */
 export function tobit(X: readonly number[][], y: readonly number[], censored: readonly boolean[]): TobitFit | null {
-  const n = y.length, k = X[0]?.length ?? 0, m = k + 1;
+  const n = y.length,
+    k = X[0]?.length ?? 0,
+    m = k + 1;
   const obs = censored.map((c, i) => (c ? -1 : i)).filter((i) => i >= 0);
   // X restricted to the observed rows must have full rank, with residual left over: then the maximum exists
   if (obs.length <= k) return null;
-  const start = leastSquares(obs.map((i) => X[i]), obs.map((i) => y[i]));
+  const start = leastSquares(
+    obs.map((i) => X[i]),
+    obs.map((i) => y[i]),
+  );
   if (start === null) return null;
   const res = obs.map((i) => y[i] - dot(X[i], start));
   const s0 = Math.sqrt(res.reduce((a, r) => a + r * r, 0) / obs.length);
@@ -178,10 +240,12 @@ export function tobit(X: readonly number[][], y: readonly number[], censored: re
   let psi = [...start.map((b) => b / s0), 1 / s0];
 
   const evaluate = (p: number[], withDerivs: boolean) => {
-    const g = p.slice(0, k), th = p[k];
+    const g = p.slice(0, k),
+      th = p[k];
     if (!(th > 0)) return { ll: -Infinity, grad: [], hess: [] };
     let ll = 0;
-    const grad = new Array(m).fill(0), hess = Array.from({ length: m }, () => new Array(m).fill(0));
+    const grad = new Array(m).fill(0),
+      hess = Array.from({ length: m }, () => new Array(m).fill(0));
     for (let i = 0; i < n; i++) {
       const xg = dot(X[i], g);
       // d = ∂(argument)/∂ψ; term curvature c: hess += c·d dᵀ
@@ -192,14 +256,19 @@ export function tobit(X: readonly number[][], y: readonly number[], censored: re
         ll += logPhi(z);
         if (!withDerivs) continue;
         const lam = millsRatio(z);
-        d[k] = -y[i]; w = lam; c = -lam * (z + lam);
+        d[k] = -y[i];
+        w = lam;
+        c = -lam * (z + lam);
       } else {
         const r = th * y[i] - xg;
         ll += Math.log(th) - 0.5 * r * r - 0.5 * Math.log(2 * Math.PI);
         if (!withDerivs) continue;
         // −½r² with r = θy − xγ: gradient r·(x, −y), curvature −1; log θ is added directly
-        d[k] = -y[i]; w = r; c = -1;
-        grad[k] += 1 / th; hess[k][k] -= 1 / (th * th);
+        d[k] = -y[i];
+        w = r;
+        c = -1;
+        grad[k] += 1 / th;
+        hess[k][k] -= 1 / (th * th);
       }
       for (let a = 0; a < m; a++) {
         grad[a] += w * d[a];
@@ -211,15 +280,23 @@ export function tobit(X: readonly number[][], y: readonly number[], censored: re
 
   let cur = evaluate(psi, true);
   for (let it = 1; it <= 100; it++) {
-    const step = solve(cur.hess.map((row) => row.map((v) => -v)), cur.grad);
+    const step = solve(
+      cur.hess.map((row) => row.map((v) => -v)),
+      cur.grad,
+    );
     if (step === null) return null;
-    let t = 1, next = psi.map((v, i) => v + step[i]), trial = evaluate(next, false);
+    let t = 1,
+      next = psi.map((v, i) => v + step[i]),
+      trial = evaluate(next, false);
     while (!(trial.ll >= cur.ll - 1e-12) && t > 1e-10) {
-      t /= 2; next = psi.map((v, i) => v + t * step[i]); trial = evaluate(next, false);
+      t /= 2;
+      next = psi.map((v, i) => v + t * step[i]);
+      trial = evaluate(next, false);
     }
     if (!(trial.ll >= cur.ll - 1e-12)) return null;
     const decrement = step.reduce((a, s, i) => a + s * cur.grad[i], 0); // Newton decrement²
-    psi = next; cur = evaluate(psi, true);
+    psi = next;
+    cur = evaluate(psi, true);
     if (decrement < 1e-12 * Math.max(1, Math.abs(cur.ll))) {
       const th = psi[k];
       if (!psi.every(Number.isFinite) || Math.abs(th) < 1e-12) return null;
@@ -234,14 +311,17 @@ const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, v, i) =
 /** Least squares via the normal equations (small, well-conditioned designs only). */
 export function leastSquares(X: readonly number[][], y: readonly number[]): number[] | null {
   const k = X[0]?.length ?? 0;
-  const A = Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => X.reduce((s, r) => s + r[a] * r[b], 0)));
+  const A = Array.from({ length: k }, (_, a) =>
+    Array.from({ length: k }, (_, b) => X.reduce((s, r) => s + r[a] * r[b], 0)),
+  );
   const v = Array.from({ length: k }, (_, a) => X.reduce((s, r, i) => s + r[a] * y[i], 0));
   return solve(A, v);
 }
 
 /** Solves A·x = b by Gaussian elimination with partial pivoting; null if A is singular. */
 export function solve(A: readonly number[][], b: readonly number[]): number[] | null {
-  const n = b.length, M = A.map((r, i) => [...r, b[i]]);
+  const n = b.length,
+    M = A.map((r, i) => [...r, b[i]]);
   const scale = Math.max(...A.map((r) => Math.max(...r.map(Math.abs))));
   for (let c = 0; c < n; c++) {
     let p = c;

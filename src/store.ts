@@ -7,16 +7,29 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, createWriteStre
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
-import { RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema, Field, Struct, makeData, vectorFromArray } from "apache-arrow";
+import {
+  RecordBatch,
+  RecordBatchFileWriter,
+  RecordBatchReader,
+  Schema,
+  Field,
+  Struct,
+  makeData,
+  vectorFromArray,
+} from "apache-arrow";
 import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
 
-export const RUNS = "runs.arrow", CURVES = "curves.arrow";
+export const RUNS = "runs.arrow",
+  CURVES = "curves.arrow";
 const PARTS = ".parts";
 type Rec = Record<string, unknown>;
 
-interface Source { runs: string; curves: string }
+interface Source {
+  runs: string;
+  curves: string;
+}
 
 /** Finished files first, then parts in the order they were written. */
 export function sources(dir: string): Source[] {
@@ -24,7 +37,9 @@ export function sources(dir: string): Source[] {
   if (existsSync(join(dir, RUNS))) out.push({ runs: join(dir, RUNS), curves: join(dir, CURVES) });
   const pdir = join(dir, PARTS);
   if (existsSync(pdir)) {
-    for (const f of readdirSync(pdir).filter((f) => f.endsWith(".runs.arrow")).sort()) {
+    for (const f of readdirSync(pdir)
+      .filter((f) => f.endsWith(".runs.arrow"))
+      .sort()) {
       out.push({ runs: join(pdir, f), curves: join(pdir, f.replace(/\.runs\.arrow$/, ".curves.arrow")) });
     }
   }
@@ -47,28 +62,47 @@ export async function* batches(path: string): AsyncGenerator<RecordBatch> {
 
 export async function readSchema(path: string): Promise<Schema> {
   const fh = await open(path);
-  try { return (await (await RecordBatchReader.from(fh)).open()).schema; }
-  catch (e) { throw new UsageError("file", path, `a valid Arrow IPC file (${(e as Error).message.split("\n")[0]})`); }
-  finally { await fh.close(); }
+  try {
+    return (await (await RecordBatchReader.from(fh)).open()).schema;
+  } catch (e) {
+    throw new UsageError("file", path, `a valid Arrow IPC file (${(e as Error).message.split("\n")[0]})`);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Re-wrap a batch under the writer's schema (batches under a different schema object are dropped by
  *  arrow-js writers). Files of older versions lack only appended columns: those are filled in. */
 function rewrap(schema: Schema, b: RecordBatch, path: string): RecordBatch {
   const sig = (f: Field) => `${f.name}:${f.type}`;
-  const want = schema.fields.map(sig), got = b.schema.fields.map(sig);
+  const want = schema.fields.map(sig),
+    got = b.schema.fields.map(sig);
   if (got.length > want.length || got.some((x, i) => x !== want[i])) {
     throw new UsageError("file", path, `the columns of this groksweep version (got ${got.join().slice(0, 120)}…)`);
   }
   if (got.length === want.length) return new RecordBatch(schema, b.data);
-  const added = schema.fields.slice(got.length).map((f) => vectorFromArray(Array(b.numRows).fill(LATER_DEFAULTS[f.name] ?? null), f.type as never).data[0]);
-  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, nullCount: 0, children: [...b.data.children, ...added] }));
+  const added = schema.fields
+    .slice(got.length)
+    .map((f) => vectorFromArray(Array(b.numRows).fill(LATER_DEFAULTS[f.name] ?? null), f.type as never).data[0]);
+  return new RecordBatch(
+    schema,
+    makeData({
+      type: new Struct(schema.fields),
+      length: b.numRows,
+      nullCount: 0,
+      children: [...b.data.children, ...added],
+    }),
+  );
 }
 
 function filterBatch(schema: Schema, b: RecordBatch, keep: (runId: number) => boolean): RecordBatch | null {
   const ids = b.getChild("run_id")!.toArray() as Int32Array;
-  let all = true, any = false;
-  for (const id of ids) { if (keep(id)) any = true; else all = false; }
+  let all = true,
+    any = false;
+  for (const id of ids) {
+    if (keep(id)) any = true;
+    else all = false;
+  }
   if (all) return b;
   if (!any) return null;
   const rows: Rec[] = [];
@@ -80,7 +114,10 @@ function filterBatch(schema: Schema, b: RecordBatch, keep: (runId: number) => bo
 class FileSink {
   private writer = new RecordBatchFileWriter();
   private out: ReturnType<typeof createWriteStream>;
-  constructor(readonly schema: Schema, readonly path: string) {
+  constructor(
+    readonly schema: Schema,
+    readonly path: string,
+  ) {
     this.out = createWriteStream(path);
     this.writer.toNodeStream().pipe(this.out);
     this.writer.reset(undefined, schema);
@@ -96,16 +133,29 @@ class FileSink {
 }
 
 /** A finished run as resume and measured Wc need it: wc by norm group (all = ‖W‖ at T_grok). */
-export interface Completed { runId: number; status: string; wc: WcByGroup }
+export interface Completed {
+  runId: number;
+  status: string;
+  wc: WcByGroup;
+}
 export type WcByGroup = Record<string, number | null>;
-export const WC_COLUMNS: Record<string, string> = { all: "wc", embed: "wc_embed", attn: "wc_attn", mlp: "wc_mlp", unembed: "wc_unembed" };
+export const WC_COLUMNS: Record<string, string> = {
+  all: "wc",
+  embed: "wc_embed",
+  attn: "wc_attn",
+  mlp: "wc_mlp",
+  unembed: "wc_unembed",
+};
 
 export class Store {
   readonly runsSchema: Schema;
   readonly curvesSchema: Schema;
   private seq = 0;
 
-  constructor(readonly dir: string, readonly meta: Map<string, string>) {
+  constructor(
+    readonly dir: string,
+    readonly meta: Map<string, string>,
+  ) {
     this.runsSchema = schemaOf(RUN_COLUMNS, meta);
     this.curvesSchema = schemaOf(CURVE_COLUMNS, meta);
   }
@@ -113,7 +163,8 @@ export class Store {
   /** Create DIR if needed, clear stale temporaries, and refuse a directory that holds another sweep. */
   async open(keys = ["groksweep.spec_hash", "groksweep.kernels"]): Promise<Completed[]> {
     mkdirSync(join(this.dir, PARTS), { recursive: true });
-    for (const d of [this.dir, join(this.dir, PARTS)]) for (const f of readdirSync(d)) if (/\.tmp-\d+$/.test(f)) rmSync(join(d, f), { force: true });
+    for (const d of [this.dir, join(this.dir, PARTS)])
+      for (const f of readdirSync(d)) if (/\.tmp-\d+$/.test(f)) rmSync(join(d, f), { force: true });
     const done: Completed[] = [];
     for (const s of sources(this.dir)) {
       const theirs = (await readSchema(s.runs)).metadata;
@@ -126,10 +177,15 @@ export class Store {
         }
       }
       for await (const b of batches(s.runs)) {
-        const ids = b.getChild("run_id")!.toArray(), st = b.getChild("status")!;
+        const ids = b.getChild("run_id")!.toArray(),
+          st = b.getChild("status")!;
         const cols = Object.entries(WC_COLUMNS).map(([g, c]) => [g, b.getChild(c)] as const); // older files lack the group columns
         for (let i = 0; i < b.numRows; i++) {
-          done.push({ runId: ids[i], status: st.get(i), wc: Object.fromEntries(cols.map(([g, v]) => [g, v ? v.get(i) : null])) });
+          done.push({
+            runId: ids[i],
+            status: st.get(i),
+            wc: Object.fromEntries(cols.map(([g, v]) => [g, v ? v.get(i) : null])),
+          });
         }
       }
     }
@@ -152,22 +208,36 @@ export class Store {
     const srcs = sources(this.dir);
     const n = await writeMerged([{ dir: this.dir, sources: srcs }], this.dir, this.runsSchema, this.curvesSchema);
     const pdir = join(this.dir, PARTS);
-    for (const s of srcs) if (s.runs.startsWith(pdir)) { rmSync(s.runs, { force: true }); rmSync(s.curves, { force: true }); }
+    for (const s of srcs)
+      if (s.runs.startsWith(pdir)) {
+        rmSync(s.runs, { force: true });
+        rmSync(s.curves, { force: true });
+      }
     rmSync(pdir, { recursive: true, force: true });
     return { runs: n };
   }
 }
 
 /** Write OUT/runs.arrow and OUT/curves.arrow from several directories' sources, first copy of each run_id wins. */
-export async function writeMerged(inputs: { dir: string; sources: Source[] }[], out: string, runsSchema: Schema, curvesSchema: Schema): Promise<number> {
+export async function writeMerged(
+  inputs: { dir: string; sources: Source[] }[],
+  out: string,
+  runsSchema: Schema,
+  curvesSchema: Schema,
+): Promise<number> {
   mkdirSync(out, { recursive: true });
   const from = new Map<number, string>(); // run_id → the runs file its row came from
-  const tmpRuns = join(out, `${RUNS}.tmp-${process.pid}`), tmpCurves = join(out, `${CURVES}.tmp-${process.pid}`);
+  const tmpRuns = join(out, `${RUNS}.tmp-${process.pid}`),
+    tmpCurves = join(out, `${CURVES}.tmp-${process.pid}`);
   const runs = new FileSink(runsSchema, tmpRuns);
   for (const { sources: srcs } of inputs) {
     for (const s of srcs) {
       for await (const b of batches(s.runs)) {
-        const kept = filterBatch(runsSchema, rewrap(runsSchema, b, s.runs), (id) => !from.has(id) || from.get(id) === s.runs);
+        const kept = filterBatch(
+          runsSchema,
+          rewrap(runsSchema, b, s.runs),
+          (id) => !from.has(id) || from.get(id) === s.runs,
+        );
         if (!kept) continue;
         for (const id of kept.getChild("run_id")!.toArray() as Int32Array) from.set(id, s.runs);
         await runs.write(kept);

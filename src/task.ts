@@ -8,13 +8,16 @@ export const BASE_OPS: readonly BaseOp[] = ["add", "sub", "mul", "div", "x2+xy+y
 /** Kept for older callers: the base ops. */
 export const OPS = BASE_OPS;
 
-const SYM_N = [3, 6], DIH_M = [3, 2048];
+const SYM_N = [3, 6],
+  DIH_M = [3, 2048];
 
 /** The group family and parameter of a valid group op; null otherwise. */
 function group(op: string): { kind: "sym" | "dih"; n: number } | null {
   const m = /^(sym|dih):([1-9][0-9]{0,5})$/.exec(op);
   if (!m) return null;
-  const kind = m[1] as "sym" | "dih", n = Number(m[2]), [lo, hi] = kind === "sym" ? SYM_N : DIH_M;
+  const kind = m[1] as "sym" | "dih",
+    n = Number(m[2]),
+    [lo, hi] = kind === "sym" ? SYM_N : DIH_M;
   return n >= lo && n <= hi ? { kind, n } : null;
 }
 
@@ -40,7 +43,8 @@ export function groupOrder(op: string): number {
 
 /** The permutations of 0..N−1 in lexicographic order (so index 0 is the identity). */
 function permutations(N: number): Int32Array[] {
-  const out: Int32Array[] = [], q = Int32Array.from({ length: N }, (_, i) => i);
+  const out: Int32Array[] = [],
+    q = Int32Array.from({ length: N }, (_, i) => i);
   for (;;) {
     out.push(q.slice());
     let i = N - 2;
@@ -66,7 +70,10 @@ function rank(q: Int32Array): number {
 
 /** r^k1 s^f1 · r^k2 s^f2 = r^(k1 ± k2) s^(f1 xor f2), with element index k + M·f. */
 function dihMul(M: number, x: number, y: number): number {
-  const k1 = x % M, f1 = x >= M ? 1 : 0, k2 = y % M, f2 = y >= M ? 1 : 0;
+  const k1 = x % M,
+    f1 = x >= M ? 1 : 0,
+    k2 = y % M,
+    f2 = y >= M ? 1 : 0;
   return ((f1 ? k1 - k2 + M : k1 + k2) % M) + M * (f1 ^ f2);
 }
 
@@ -81,12 +88,15 @@ export function cayley(op: string): Int32Array {
   const p = groupOrder(op);
   t = new Int32Array(p * p);
   if (g.kind === "sym") {
-    const perms = permutations(g.n), c = new Int32Array(g.n);
-    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
-      const pa = perms[a], pb = perms[b];
-      for (let i = 0; i < g.n; i++) c[i] = pa[pb[i]];
-      t[a * p + b] = rank(c);
-    }
+    const perms = permutations(g.n),
+      c = new Int32Array(g.n);
+    for (let a = 0; a < p; a++)
+      for (let b = 0; b < p; b++) {
+        const pa = perms[a],
+          pb = perms[b];
+        for (let i = 0; i < g.n; i++) c[i] = pa[pb[i]];
+        t[a * p + b] = rank(c);
+      }
   } else {
     for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) t[a * p + b] = dihMul(g.n, a, b);
   }
@@ -102,18 +112,27 @@ export function isPrime(n: number): boolean {
 
 function modInverse(b: number, p: number): number {
   let [r0, r1, t0, t1] = [p, b, 0, 1];
-  while (r1 !== 0) { const q = Math.floor(r0 / r1); [r0, r1] = [r1, r0 - q * r1]; [t0, t1] = [t1, t0 - q * t1]; }
+  while (r1 !== 0) {
+    const q = Math.floor(r0 / r1);
+    [r0, r1] = [r1, r0 - q * r1];
+    [t0, t1] = [t1, t0 - q * t1];
+  }
   return ((t0 % p) + p) % p;
 }
 
 /** The label function of op at vocabulary p, resolved once so decode's loop stays cheap. */
 function labeller(op: Op, p: number): (a: number, b: number) => number {
   switch (op) {
-    case "add": return (a, b) => (a + b) % p;
-    case "sub": return (a, b) => (((a - b) % p) + p) % p;
-    case "mul": return (a, b) => (a * b) % p;
-    case "div": return (a, b) => (a * modInverse(b, p)) % p;
-    case "x2+xy+y2": return (a, b) => (a * a + a * b + b * b) % p;
+    case "add":
+      return (a, b) => (a + b) % p;
+    case "sub":
+      return (a, b) => (((a - b) % p) + p) % p;
+    case "mul":
+      return (a, b) => (a * b) % p;
+    case "div":
+      return (a, b) => (a * modInverse(b, p)) % p;
+    case "x2+xy+y2":
+      return (a, b) => (a * a + a * b + b * b) % p;
   }
   const g = group(op);
   if (!g) throw new Error(`unknown op: ${op}`);
@@ -130,15 +149,19 @@ export function label(op: Op, a: number, b: number, p: number): number {
 
 /** All pairs of the task, encoded a·p + b, in ascending order (div excludes b = 0). */
 export function allPairs(op: Op, p: number): Int32Array {
-  if (isGroupOp(op) && p !== groupOrder(op)) throw new Error(`${op} needs p = ${groupOrder(op)} (the group order), got ${p}`);
-  const b0 = op === "div" ? 1 : 0, out = new Int32Array(pairCount(op, p));
+  if (isGroupOp(op) && p !== groupOrder(op))
+    throw new Error(`${op} needs p = ${groupOrder(op)} (the group order), got ${p}`);
+  const b0 = op === "div" ? 1 : 0,
+    out = new Int32Array(pairCount(op, p));
   let i = 0;
   for (let a = 0; a < p; a++) for (let b = b0; b < p; b++) out[i++] = a * p + b;
   return out;
 }
 
 /** How many operand pairs the task has: p², or p(p − 1) for div (b = 0 has no inverse). */
-export function pairCount(op: string, p: number): number { return op === "div" ? p * (p - 1) : p * p; }
+export function pairCount(op: string, p: number): number {
+  return op === "div" ? p * (p - 1) : p * p;
+}
 
 /** Python's round(): half to even, as the reference protocol uses. */
 export function roundHalfEven(x: number): number {
@@ -165,7 +188,10 @@ export function parseFrac(s: unknown): { auto: number } | number | null {
   return m ? { auto: x } : x;
 }
 
-export interface Split { train: Int32Array; test: Int32Array }
+export interface Split {
+  train: Int32Array;
+  test: Int32Array;
+}
 
 /** Seeded Fisher–Yates permutation of all pairs; the first max(2, round(frac·N)) are train. */
 export function split(op: Op, p: number, frac: number, seed: number): Split {
@@ -173,7 +199,9 @@ export function split(op: Op, p: number, frac: number, seed: number): Split {
   const rng = new Rng(seed, STREAM.split);
   for (let i = pairs.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    const t = pairs[i]; pairs[i] = pairs[j]; pairs[j] = t;
+    const t = pairs[i];
+    pairs[i] = pairs[j];
+    pairs[j] = t;
   }
   const n = trainCount(frac, pairs.length);
   return { train: pairs.slice(0, n), test: pairs.slice(n) };
@@ -181,9 +209,15 @@ export function split(op: Op, p: number, frac: number, seed: number): Split {
 
 /** Operands and labels of encoded pairs. */
 export function decode(op: Op, p: number, pairs: Int32Array): { a: Int32Array; b: Int32Array; y: Int32Array } {
-  const n = pairs.length, a = new Int32Array(n), b = new Int32Array(n), y = new Int32Array(n), f = labeller(op, p);
+  const n = pairs.length,
+    a = new Int32Array(n),
+    b = new Int32Array(n),
+    y = new Int32Array(n),
+    f = labeller(op, p);
   for (let i = 0; i < n; i++) {
-    a[i] = Math.floor(pairs[i] / p); b[i] = pairs[i] % p; y[i] = f(a[i], b[i]);
+    a[i] = Math.floor(pairs[i] / p);
+    b[i] = pairs[i] % p;
+    y[i] = f(a[i], b[i]);
   }
   return { a, b, y };
 }

@@ -8,8 +8,15 @@ import type { RunConfig } from "./options.js";
 
 const abi = instantiate(workerData?.kernels);
 
-export interface Task { runId: number; cfg: RunConfig }
-export interface Done { runId: number; run: Record<string, unknown>; curves: Record<string, unknown>[] }
+export interface Task {
+  runId: number;
+  cfg: RunConfig;
+}
+export interface Done {
+  runId: number;
+  run: Record<string, unknown>;
+  curves: Record<string, unknown>[];
+}
 
 export default function runTask({ runId, cfg }: Task): Done {
   // fault injection for the failure-isolation tests: this worker thread dies mid-task

@@ -17,8 +17,23 @@ test("--out writes runs/curves/params/splits Arrow files with the documented sch
   const runs = read(dir, "runs.arrow");
   assert.equal(runs.numRows, 2);
   const types = Object.fromEntries(runs.schema.fields.map((f) => [f.name, f.type.typeId]));
-  for (const k of ["run_id", "seed", "p", "d", "H", "t_int", "max_steps", "t_mem", "t_grok", "steps_run", "n_train", "n_test"]) assert.equal(types[k], Type.Int, k);
-  for (const k of ["lr", "wd", "rho", "frac", "wc", "wc_ref", "final_train_acc", "final_test_acc", "wall_ms"]) assert.equal(types[k], Type.Float, k);
+  for (const k of [
+    "run_id",
+    "seed",
+    "p",
+    "d",
+    "H",
+    "t_int",
+    "max_steps",
+    "t_mem",
+    "t_grok",
+    "steps_run",
+    "n_train",
+    "n_test",
+  ])
+    assert.equal(types[k], Type.Int, k);
+  for (const k of ["lr", "wd", "rho", "frac", "wc", "wc_ref", "final_train_acc", "final_test_acc", "wall_ms"])
+    assert.equal(types[k], Type.Float, k);
   for (const k of ["op", "act", "optim", "arm", "status", "task", "model"]) assert.equal(types[k], Type.Utf8, k);
   const meta = runs.schema.metadata;
   assert.match(meta.get("groksweep.version") ?? "", /^\d+\.\d+\.\d+/);
@@ -30,14 +45,36 @@ test("--out writes runs/curves/params/splits Arrow files with the documented sch
   assert.equal(row.wc_ref, null);
   assert.equal([...runs.getChild("seed")!].join(), "0,1");
   const curves = read(dir, "curves.arrow");
-  assert.deepEqual(curves.schema.fields.map((f) => f.name),
-    ["run_id", "step", "train_loss", "train_acc", "test_loss", "test_acc", "weight_norm", "norm_E", "norm_W1", "norm_W2",
-     "spectral_entropy", "effective_rank", "fourier_gini", "norm_embed", "norm_attn", "norm_mlp", "norm_unembed"]);
+  assert.deepEqual(
+    curves.schema.fields.map((f) => f.name),
+    [
+      "run_id",
+      "step",
+      "train_loss",
+      "train_acc",
+      "test_loss",
+      "test_acc",
+      "weight_norm",
+      "norm_E",
+      "norm_W1",
+      "norm_W2",
+      "spectral_entropy",
+      "effective_rank",
+      "fourier_gini",
+      "norm_embed",
+      "norm_attn",
+      "norm_mlp",
+      "norm_unembed",
+    ],
+  );
   const c0 = curves.get(0)!.toJSON();
   assert.equal(c0.step, 0);
   assert.ok(Math.abs(c0.weight_norm - Math.hypot(c0.norm_E, c0.norm_W1, c0.norm_W2)) < 1e-4);
   // the MLP's groups: embed = E, mlp = W1, unembed = W2, no attn
-  assert.deepEqual([c0.norm_embed, c0.norm_mlp, c0.norm_unembed, c0.norm_attn], [c0.norm_E, c0.norm_W1, c0.norm_W2, null]);
+  assert.deepEqual(
+    [c0.norm_embed, c0.norm_mlp, c0.norm_unembed, c0.norm_attn],
+    [c0.norm_E, c0.norm_W1, c0.norm_W2, null],
+  );
   const params = read(dir, "params.arrow");
   assert.equal(params.numRows, 2 * 2 * 5);
   const w1 = [...params].find((x) => x.tensor === "W1")!;

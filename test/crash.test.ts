@@ -10,7 +10,9 @@ import { BIN, cli, specFile, tmp, runRows, curveRows } from "./helpers.js";
 const SPEC = { p: 23, d: 32, H: 64, frac: 0.8, lr: 1e-2, "max-steps": 700, seeds: 24 };
 
 async function startAndWaitForPart(spec: string, out: string) {
-  const child = spawn(process.execPath, [BIN, "sweep", spec, "--out", out, "--workers", "2", "--quiet"], { stdio: "ignore" });
+  const child = spawn(process.execPath, [BIN, "sweep", spec, "--out", out, "--workers", "2", "--quiet"], {
+    stdio: "ignore",
+  });
   const exited = new Promise<number | null>((res) => child.on("exit", (code, sig) => res(code ?? (sig ? -1 : null))));
   const parts = join(out, ".parts");
   const t0 = Date.now();
@@ -22,7 +24,9 @@ async function startAndWaitForPart(spec: string, out: string) {
 }
 
 test("kill -9 mid-sweep: the next invocation recovers every flushed run and finishes the rest", async () => {
-  const spec = specFile(SPEC), out = tmp(), ref = tmp();
+  const spec = specFile(SPEC),
+    out = tmp(),
+    ref = tmp();
   const { child, exited } = await startAndWaitForPart(spec, out);
   child.kill("SIGKILL");
   await exited;
@@ -34,9 +38,13 @@ test("kill -9 mid-sweep: the next invocation recovers every flushed run and fini
   assert.deepEqual(curveRows(out), curveRows(ref));
 });
 
-for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [sig, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
   test(`${sig}: stops scheduling, closes valid files, exits ${code}; re-running completes the sweep`, async () => {
-    const spec = specFile(SPEC), out = tmp();
+    const spec = specFile(SPEC),
+      out = tmp();
     const { child, exited } = await startAndWaitForPart(spec, out);
     child.kill(sig);
     assert.equal(await exited, code);
@@ -44,6 +52,9 @@ for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     assert.ok(partial.length >= 1 && partial.length < 24, `${partial.length} runs before the signal`);
     assert.ok(!existsSync(join(out, ".parts")));
     assert.equal(cli(["sweep", spec, "--out", out, "--quiet"]).code, 0);
-    assert.deepEqual(runRows(out).map((r) => r.run_id), [...Array(24).keys()]);
+    assert.deepEqual(
+      runRows(out).map((r) => r.run_id),
+      [...Array(24).keys()],
+    );
   });
 }

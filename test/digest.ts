@@ -17,7 +17,17 @@ export const DIGEST_RUNS: Record<string, unknown>[] = [
   { task: "parity", n: 10, k: 3, m: 200, "m-test": 100, H: 16 },
   { p: 13, d: 8, H: 12, frac: 0.5, optim: "sgd", lr: 0.1, momentum: 0.9, wd: 30 },
   { p: 13, d: 8, H: 12, frac: 0.5, arm: "rescale", wc: 6, rho: 1.1, "wd-schedule": "ramp:20:60", "init-scale": 2 },
-  { p: 13, d: 8, H: 12, frac: 0.5, op: "x2+xy+y2", arm: "sphere", wc: 5, "clamp-group": "embed", "wd-schedule": "step:50" },
+  {
+    p: 13,
+    d: 8,
+    H: 12,
+    frac: 0.5,
+    op: "x2+xy+y2",
+    arm: "sphere",
+    wc: 5,
+    "clamp-group": "embed",
+    "wd-schedule": "step:50",
+  },
 ];
 
 export function digest(abi: Abi): string {

@@ -11,7 +11,10 @@ import { lossAndGrad, relErr, to64, RefModel, P64 } from "./ref.js";
 import { Rng } from "../src/rng.js";
 
 const variants: Record<string, unknown>[] = [
-  { act: "gelu" }, { act: "gelu", layernorm: true }, { act: "relu" }, { act: "quad" },
+  { act: "gelu" },
+  { act: "gelu", layernorm: true },
+  { act: "relu" },
+  { act: "quad" },
   { act: "gelu", p: 13, d: 5, H: 7 }, // sizes that are not multiples of 4: padding must stay inert
 ];
 
@@ -47,12 +50,20 @@ for (const v of [{ act: "gelu" }, { act: "gelu", layernorm: true }, { act: "quad
     for (const t of TENSORS) {
       const x = w[t as keyof P64];
       for (let s = 0; s < 6; s++) {
-        const i = rng.int(x.length), x0 = x[i], eps = 1e-5;
-        x[i] = x0 + eps; const lp = lossAndGrad(model, w, tr.a, tr.b, tr.y, false).loss;
-        x[i] = x0 - eps; const lm = lossAndGrad(model, w, tr.a, tr.b, tr.y, false).loss;
+        const i = rng.int(x.length),
+          x0 = x[i],
+          eps = 1e-5;
+        x[i] = x0 + eps;
+        const lp = lossAndGrad(model, w, tr.a, tr.b, tr.y, false).loss;
+        x[i] = x0 - eps;
+        const lm = lossAndGrad(model, w, tr.a, tr.b, tr.y, false).loss;
         x[i] = x0;
-        const fd = (lp - lm) / (2 * eps), a = an[t as keyof P64][i];
-        assert.ok(Math.abs(fd - a) <= 1e-8 + 1e-5 * Math.abs(a), `${t}[${i}]: finite difference ${fd} vs analytic ${a}`);
+        const fd = (lp - lm) / (2 * eps),
+          a = an[t as keyof P64][i];
+        assert.ok(
+          Math.abs(fd - a) <= 1e-8 + 1e-5 * Math.abs(a),
+          `${t}[${i}]: finite difference ${fd} vs analytic ${a}`,
+        );
       }
     }
   });
@@ -60,12 +71,16 @@ for (const v of [{ act: "gelu" }, { act: "gelu", layernorm: true }, { act: "quad
 
 test("structured first layer: the lookup tables E·W1[:d], E·W1[d:] equal the plain x·W1 formulation", () => {
   const { c, net } = setupRun({ p: 13, d: 6, H: 10 });
-  const w = net.params(), H4 = (c.H + 3) & ~3;
+  const w = net.params(),
+    H4 = (c.H + 3) & ~3;
   const T = net.f32(abi().testTables(), c.p * 2 * H4);
-  for (let a = 0; a < c.p; a++) for (let b = 0; b < c.p; b += 3) for (let k = 0; k < c.H; k++) {
-    let plain = 0; // x = [E_a ; E_b], z = x·W1
-    for (let j = 0; j < c.d; j++) plain += w.E[a * c.d + j] * w.W1[j * c.H + k] + w.E[b * c.d + j] * w.W1[(c.d + j) * c.H + k];
-    const structured = T[a * 2 * H4 + k] + T[b * 2 * H4 + H4 + k];
-    assert.ok(Math.abs(structured - plain) < 1e-5, `pair (${a}, ${b}) unit ${k}: ${structured} vs ${plain}`);
-  }
+  for (let a = 0; a < c.p; a++)
+    for (let b = 0; b < c.p; b += 3)
+      for (let k = 0; k < c.H; k++) {
+        let plain = 0; // x = [E_a ; E_b], z = x·W1
+        for (let j = 0; j < c.d; j++)
+          plain += w.E[a * c.d + j] * w.W1[j * c.H + k] + w.E[b * c.d + j] * w.W1[(c.d + j) * c.H + k];
+        const structured = T[a * 2 * H4 + k] + T[b * 2 * H4 + H4 + k];
+        assert.ok(Math.abs(structured - plain) < 1e-5, `pair (${a}, ${b}) unit ${k}: ${structured} vs ${plain}`);
+      }
 });

@@ -14,7 +14,13 @@ export const BIN = join(ROOT, "bin", "groksweep.js");
 
 /** Every kernel build this machine runs: strict always, fma where relaxed_madd is fused. Tests of
  *  kernels, determinism and trajectories loop over these. */
-const fmaBuild = (): Kernels[] => { try { return [loadKernels("fma")]; } catch { return []; } };
+const fmaBuild = (): Kernels[] => {
+  try {
+    return [loadKernels("fma")];
+  } catch {
+    return [];
+  }
+};
 export const BUILDS: Kernels[] = [loadKernels("strict"), ...fmaBuild()];
 const abis = new Map<KernelName, Abi>();
 /** A shared instance of a build (default: what `auto` picks here, as a user gets). */
@@ -34,7 +40,10 @@ export function tmp(prefix = "groksweep-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function cli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -48,11 +57,13 @@ export function specFile(doc: unknown, name = "spec.json"): string {
 
 /** A sweep's runs table as plain rows sorted by run_id, wall_ms zeroed (the only run-to-run difference). */
 export function runRows(dir: string): Record<string, unknown>[] {
-  return [...tableFromIPC(readFileSync(join(dir, "runs.arrow")))].map((r) => ({ ...r.toJSON(), wall_ms: 0 }))
+  return [...tableFromIPC(readFileSync(join(dir, "runs.arrow")))]
+    .map((r) => ({ ...r.toJSON(), wall_ms: 0 }))
     .sort((a, b) => (a.run_id as number) - (b.run_id as number));
 }
 export function curveRows(dir: string): Record<string, unknown>[] {
-  return [...tableFromIPC(readFileSync(join(dir, "curves.arrow")))].map((r) => r.toJSON())
+  return [...tableFromIPC(readFileSync(join(dir, "curves.arrow")))]
+    .map((r) => r.toJSON())
     .sort((a, b) => (a.run_id as number) - (b.run_id as number) || (a.step as number) - (b.step as number));
 }
 

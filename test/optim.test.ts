@@ -7,16 +7,31 @@ import { TENSORS, Params } from "../src/engine.js";
 
 const f = Math.fround;
 
-function mirrorStep(c: { optim: string; lr: number; wd: number; momentum: number }, w: Params, g: Params, t: number): Params {
-  const lr = f(c.lr), wd = f(c.wd), b1 = f(0.9), b2 = f(0.999), eps = f(1e-8), mu = f(c.momentum);
-  const bc1 = f(1 - Math.pow(b1, t)), bc2 = f(1 - Math.pow(b2, t));
+function mirrorStep(
+  c: { optim: string; lr: number; wd: number; momentum: number },
+  w: Params,
+  g: Params,
+  t: number,
+): Params {
+  const lr = f(c.lr),
+    wd = f(c.wd),
+    b1 = f(0.9),
+    b2 = f(0.999),
+    eps = f(1e-8),
+    mu = f(c.momentum);
+  const bc1 = f(1 - Math.pow(b1, t)),
+    bc2 = f(1 - Math.pow(b2, t));
   const out = {} as Params;
   for (const name of TENSORS) {
     const decayed = name === "E" || name === "W1" || name === "W2";
-    const th = w[name].slice(), gr = g[name].slice();
+    const th = w[name].slice(),
+      gr = g[name].slice();
     for (let i = 0; i < th.length; i++) {
       if (c.optim !== "adamw" && decayed) gr[i] = f(gr[i] + f(wd * th[i]));
-      if (c.optim === "sgd") { th[i] = f(th[i] - f(lr * f(f(mu * 0) + gr[i]))); continue; }
+      if (c.optim === "sgd") {
+        th[i] = f(th[i] - f(lr * f(f(mu * 0) + gr[i])));
+        continue;
+      }
       if (c.optim === "adamw" && decayed) th[i] = f(th[i] * f(1 - f(lr * wd)));
       const m = f(f(b1 * 0) + f(f(1 - b1) * gr[i]));
       const v = f(f(b2 * 0) + f(f(1 - b2) * f(gr[i] * gr[i])));
@@ -36,16 +51,19 @@ for (const optim of ["adamw", "adam", "sgd"]) {
     abi().gradient();
     const g = net.params(7);
     assert.equal(abi().advance(1), 1);
-    const got = net.params(), want = mirrorStep(c, w0, g, 1);
+    const got = net.params(),
+      want = mirrorStep(c, w0, g, 1);
     for (const t of TENSORS) assert.deepEqual(got[t], want[t], t);
   });
 }
 
 test("clamp: after a step, E, W1, W2 are rescaled to ρ·Wc; biases and the unclamped step are untouched", () => {
-  const free = cfg({}), clamp = cfg({ arm: "clamp", rho: 0.9, wc: 20, "t-int": 1 });
+  const free = cfg({}),
+    clamp = cfg({ arm: "clamp", rho: 0.9, wc: 20, "t-int": 1 });
   const { net } = prepare(abi(), free);
   abi().advance(1);
-  const wf = net.params(), nf = abi().weightNorm();
+  const wf = net.params(),
+    nf = abi().weightNorm();
   const { net: net2 } = prepare(abi(), clamp);
   abi().advance(1);
   const wc = net2.params();
@@ -60,7 +78,10 @@ test("interventions fire at the right steps: clamp from t_int on, rescale once, 
   const norms = (raw: Record<string, unknown>, steps: number) => {
     prepare(abi(), cfg(raw));
     const out: number[] = [];
-    for (let s = 0; s < steps; s++) { abi().advance(1); out.push(abi().weightNorm()); }
+    for (let s = 0; s < steps; s++) {
+      abi().advance(1);
+      out.push(abi().weightNorm());
+    }
     return out;
   };
   const clamp = norms({ arm: "clamp", rho: 1, wc: 12, "t-int": 3 }, 5);
@@ -70,7 +91,10 @@ test("interventions fire at the right steps: clamp from t_int on, rescale once, 
   prepare(abi(), cfg({}));
   const w0 = abi().weightNorm();
   const sphere = norms({ arm: "sphere" }, 3);
-  assert.ok(sphere.every((x) => Math.abs(x - w0) < 1e-5), `${sphere} vs ${w0}`);
+  assert.ok(
+    sphere.every((x) => Math.abs(x - w0) < 1e-5),
+    `${sphere} vs ${w0}`,
+  );
 });
 
 test("clamp-group: only the chosen group is rescaled to ρ·Wc (here W2, the MLP's unembed group)", () => {
@@ -85,7 +109,9 @@ test("clamp-group: only the chosen group is rescaled to ρ·Wc (here W2, the MLP
   assert.deepEqual(wc.W1, wf.W1);
   const s = 5 / Math.hypot(...wf.W2);
   wc.W2.forEach((x, i) => assert.ok(Math.abs(x - wf.W2[i] * s) < 1e-6));
-  assert.ok(Math.abs(abi().weightNorm() - Math.hypot(abi().groupNorm(1), abi().groupNorm(3), abi().groupNorm(4))) < 1e-5);
+  assert.ok(
+    Math.abs(abi().weightNorm() - Math.hypot(abi().groupNorm(1), abi().groupNorm(3), abi().groupNorm(4))) < 1e-5,
+  );
 });
 
 test("no subnormals: a weight decay that collapses E and W1 leaves exact zeros, not values below 2^-126", () => {

@@ -12,9 +12,20 @@ export const havePaperData = existsSync(PAPER_DATA);
 
 export interface PaperConfig {
   experiment: "grokfss" | "efflr" | "denserho" | "pscan";
-  p: number; frac: number; d: number; H: number; lr: number; wd: number; arm: "free" | "clamp";
-  rho: number; wc_ref: number | null; t_int: number | null; max_steps: number;
-  t_grok: (number | null)[]; t_mem: (number | null)[]; wc: (number | null)[];
+  p: number;
+  frac: number;
+  d: number;
+  H: number;
+  lr: number;
+  wd: number;
+  arm: "free" | "clamp";
+  rho: number;
+  wc_ref: number | null;
+  t_int: number | null;
+  max_steps: number;
+  t_grok: (number | null)[];
+  t_mem: (number | null)[];
+  wc: (number | null)[];
 }
 
 export const paperConfigs = (): PaperConfig[] => JSON.parse(readFileSync(PAPER_DATA, "utf8"));
@@ -25,12 +36,41 @@ export function paperRows(cfgs: readonly PaperConfig[]): RunRow[] {
   for (const c of cfgs) {
     c.t_grok.forEach((tGrok, seed) => {
       const r = {
-        cfg: { ...DEFAULTS, p: c.p, frac: c.frac, d: c.d, H: c.H, lr: c.lr, wd: c.wd, arm: c.arm, rho: c.rho,
-          wc: c.wc_ref, tInt: c.t_int ?? DEFAULTS.tInt, maxSteps: c.max_steps, seed },
-        nTrain: 0, nTest: 0, tMem: c.t_mem[seed], tGrok, wc: c.wc[seed],
-        status: tGrok === null ? "censored" : "grokked", stepsRun: c.max_steps, wallMs: 0, error: null,
-        final: { step: c.max_steps, train_loss: NaN, train_acc: 1, test_loss: NaN, test_acc: tGrok === null ? 0 : 1,
-          weight_norm: NaN, norm_E: NaN, norm_W1: NaN, norm_W2: NaN },
+        cfg: {
+          ...DEFAULTS,
+          p: c.p,
+          frac: c.frac,
+          d: c.d,
+          H: c.H,
+          lr: c.lr,
+          wd: c.wd,
+          arm: c.arm,
+          rho: c.rho,
+          wc: c.wc_ref,
+          tInt: c.t_int ?? DEFAULTS.tInt,
+          maxSteps: c.max_steps,
+          seed,
+        },
+        nTrain: 0,
+        nTest: 0,
+        tMem: c.t_mem[seed],
+        tGrok,
+        wc: c.wc[seed],
+        status: tGrok === null ? "censored" : "grokked",
+        stepsRun: c.max_steps,
+        wallMs: 0,
+        error: null,
+        final: {
+          step: c.max_steps,
+          train_loss: NaN,
+          train_acc: 1,
+          test_loss: NaN,
+          test_acc: tGrok === null ? 0 : 1,
+          weight_norm: NaN,
+          norm_E: NaN,
+          norm_W1: NaN,
+          norm_W2: NaN,
+        },
       } as unknown as RunResult;
       rows.push({ runId: rows.length, r });
     });
@@ -41,7 +81,13 @@ export function paperRows(cfgs: readonly PaperConfig[]): RunRow[] {
 /** Writes DIR/runs.arrow for the given configurations. */
 export function writeRuns(dir: string, rows: RunRow[]): string {
   mkdirSync(dir, { recursive: true });
-  const schema = schemaOf(RUN_COLUMNS, new Map([["groksweep.version", "test"], ["groksweep.config", "{}"]]));
+  const schema = schemaOf(
+    RUN_COLUMNS,
+    new Map([
+      ["groksweep.version", "test"],
+      ["groksweep.config", "{}"],
+    ]),
+  );
   writeTables(dir, { "runs.arrow": { schema, batches: [batchOf(schema, RUN_COLUMNS, rows)] } });
   return dir;
 }

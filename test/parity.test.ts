@@ -31,7 +31,8 @@ test("the support varies with the seed; k = n takes every coordinate", () => {
 });
 
 test("train rows are a prefix of a larger train set; the test set ignores m", () => {
-  const a = parityTask(17, 2, 100, 50, 3), b = parityTask(17, 2, 200, 50, 3);
+  const a = parityTask(17, 2, 100, 50, 3),
+    b = parityTask(17, 2, 200, 50, 3);
   assert.deepEqual(b.train.x.slice(0, 100 * 17), a.train.x);
   assert.deepEqual(b.train.y.slice(0, 100), a.train.y);
   assert.deepEqual(b.test, a.test);
@@ -39,7 +40,13 @@ test("train rows are a prefix of a larger train set; the test set ignores m", ()
 });
 
 test("invalid sizes throw", () => {
-  for (const [n, k, m, t] of [[0, 1, 1, 1], [5, 0, 1, 1], [5, 6, 1, 1], [5, 2, -1, 1], [5, 2, 1, 1.5]])
+  for (const [n, k, m, t] of [
+    [0, 1, 1, 1],
+    [5, 0, 1, 1],
+    [5, 6, 1, 1],
+    [5, 2, -1, 1],
+    [5, 2, 1, 1.5],
+  ])
     assert.throws(() => parityTask(n, k, m, t, 0), RangeError);
 });
 
@@ -55,12 +62,15 @@ for (const v of [{}, { layernorm: true }, { n: 13, H: 7, act: "relu" }]) {
     const c = parseRunConfig({ task: "parity", n: 10, k: 3, m: 150, "m-test": 50, H: 12, ...v });
     const { net } = prepare(abi(), c);
     const data = parityTask(c.n, c.k, c.m, c.mTest, c.seed);
-    const w = net.params(), w64 = Object.fromEntries(Object.entries(w).map(([k, x]) => [k, Float64Array.from(x)]));
+    const w = net.params(),
+      w64 = Object.fromEntries(Object.entries(w).map(([k, x]) => [k, Float64Array.from(x)]));
     const m = { inW: c.n, H: c.H, C: 2, act: c.act, layernorm: c.layernorm, loss: "ce" as const, bias: true };
-    const loss = abi().gradient(), g = net.params(7);
+    const loss = abi().gradient(),
+      g = net.params(7);
     const ref = denseLossAndGrad(m, w64 as any, data.train.x, data.train.y);
     assert.ok(Math.abs(loss - ref.loss) / ref.loss < 1e-6, `loss ${loss} vs ${ref.loss}`);
-    for (const t of ["W1", "b1", "W2", "b2"] as const) assert.ok(relErr(g[t], (ref.grad as any)[t]) < 2e-5, `${t}: ${relErr(g[t], (ref.grad as any)[t])}`);
+    for (const t of ["W1", "b1", "W2", "b2"] as const)
+      assert.ok(relErr(g[t], (ref.grad as any)[t]) < 2e-5, `${t}: ${relErr(g[t], (ref.grad as any)[t])}`);
     abi().evaluate();
     const te = denseLossAndGrad(m, w64 as any, data.test.x, data.test.y);
     assert.ok(Math.abs(abi().metric(2) - te.loss) / te.loss < 1e-5);
@@ -69,7 +79,16 @@ for (const v of [{}, { layernorm: true }, { n: 13, H: 7, act: "relu" }]) {
 }
 
 test("parity n 12, k 3 groks (memorises first, generalises later); the run records its bits", () => {
-  const c = parseRunConfig({ task: "parity", n: 12, k: 3, m: 300, H: 64, lr: 3e-3, "max-steps": 4000, "stop-at-grok": true });
+  const c = parseRunConfig({
+    task: "parity",
+    n: 12,
+    k: 3,
+    m: 300,
+    H: 64,
+    lr: 3e-3,
+    "max-steps": 4000,
+    "stop-at-grok": true,
+  });
   const r = train(abi(), c);
   assert.equal(r.status, "grokked");
   assert.ok(r.tMem! < r.tGrok!, `T_mem ${r.tMem}, T_grok ${r.tGrok}`);

@@ -21,7 +21,22 @@ test("3 shards × 2 phases + merge give exactly the rows of a single-machine swe
   assert.match(m1.stdout, /merged 4 runs/);
   for (let i = 0; i < 3; i++) {
     // the array index may come from the scheduler's environment instead of --shard
-    const r = cli(["sweep", TINY, "--phase", "dependent", "--shards", "3", "--wc-from", join(controls, "runs.arrow"), "--out", dir("dependent", i), "--quiet"], { JOB_COMPLETION_INDEX: String(i) });
+    const r = cli(
+      [
+        "sweep",
+        TINY,
+        "--phase",
+        "dependent",
+        "--shards",
+        "3",
+        "--wc-from",
+        join(controls, "runs.arrow"),
+        "--out",
+        dir("dependent", i),
+        "--quiet",
+      ],
+      { JOB_COMPLETION_INDEX: String(i) },
+    );
     assert.equal(r.code, 0, r.stderr);
   }
   const all = join(base, "all");

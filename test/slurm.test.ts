@@ -20,7 +20,8 @@ function scripts(stdout: string): Map<string, string> {
 
 /** A directory with stand-in sbatch (logs its arguments, prints ids 101, 102, …) and squeue (prints $FAKE_SQUEUE). */
 function fakeSlurm(): { path: string; log: string } {
-  const bin = tmp(), log = join(bin, "sbatch.log");
+  const bin = tmp(),
+    log = join(bin, "sbatch.log");
   writeFileSync(join(bin, "sbatch"), `#!/bin/sh\necho "$@" >> ${log}\necho $((100 + $(wc -l < ${log})))\n`);
   writeFileSync(join(bin, "squeue"), `#!/bin/sh\nprintf '%s' "$FAKE_SQUEUE"\n`);
   chmodSync(join(bin, "sbatch"), 0o755);
@@ -30,20 +31,41 @@ function fakeSlurm(): { path: string; log: string } {
 
 test("--dry-run prints the four chained scripts of a wc: measure spec and writes nothing", () => {
   const out = join(tmp(), "out");
-  const r = cli(["slurm", TINY, "--out", out, "--array-size", "3", "--cpus-per-task", "2", "--time", "1:00:00",
-                 "--sbatch=--account=abc", "--dry-run", "--kernels", "strict"]);
+  const r = cli([
+    "slurm",
+    TINY,
+    "--out",
+    out,
+    "--array-size",
+    "3",
+    "--cpus-per-task",
+    "2",
+    "--time",
+    "1:00:00",
+    "--sbatch=--account=abc",
+    "--dry-run",
+    "--kernels",
+    "strict",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!existsSync(out));
   assert.match(r.stdout, /12 runs as 4 jobs/);
-  assert.match(r.stdout, /gs-tiny-control: array of 3 tasks × 2 CPUs, 4 runs \(1–2 per task\); heaviest task ≤ 3,000 steps/);
-  assert.match(r.stdout, /gs-tiny-dependent: array of 3 tasks × 2 CPUs, 8 runs \(2–3 per task\), after merge-control succeeds/);
+  assert.match(
+    r.stdout,
+    /gs-tiny-control: array of 3 tasks × 2 CPUs, 4 runs \(1–2 per task\); heaviest task ≤ 3,000 steps/,
+  );
+  assert.match(
+    r.stdout,
+    /gs-tiny-dependent: array of 3 tasks × 2 CPUs, 8 runs \(2–3 per task\), after merge-control succeeds/,
+  );
   const s = scripts(r.stdout);
   assert.deepEqual([...s.keys()], ["control.sbatch", "merge-control.sbatch", "dependent.sbatch", "merge.sbatch"]);
   assert.match(r.stdout, /merge-control\.sbatch: sbatch --parsable --dependency=afterok:<control job id>/);
   assert.match(r.stdout, /dependent\.sbatch: sbatch --parsable --dependency=afterok:<merge-control job id>/);
   assert.match(r.stdout, /merge\.sbatch: sbatch --parsable --dependency=afterok:<dependent job id>/);
   for (const [name, text] of s) {
-    for (const opt of ["--signal=B:TERM@60", "--requeue", "--time=1:00:00", "--account=abc", "--open-mode=append"]) assert.match(text, new RegExp(`^#SBATCH ${opt}$`, "m"), `${name} ${opt}`);
+    for (const opt of ["--signal=B:TERM@60", "--requeue", "--time=1:00:00", "--account=abc", "--open-mode=append"])
+      assert.match(text, new RegExp(`^#SBATCH ${opt}$`, "m"), `${name} ${opt}`);
     assert.equal(/^#SBATCH --kill-on-invalid-dep=yes$/m.test(text), name !== "control.sbatch", name);
     // the last line execs node, so the batch step's TERM reaches it
     assert.match(text.trimEnd().split("\n").pop()!, /^exec \S+node\S* \S+\/bin\/groksweep\.js (sweep|merge) /, name);
@@ -67,7 +89,15 @@ test("arrays are no larger than their phase; a spec without wc: measure is one a
   assert.match(scripts(capped.stdout).get("control.sbatch")!, /^#SBATCH --array=0-3$/m);
   assert.match(scripts(capped.stdout).get("dependent.sbatch")!, /^#SBATCH --array=0-7$/m);
   const out = tmp();
-  const plain = cli(["slurm", specFile({ p: 11, d: 8, H: 12, lr: [1e-3, 2e-3], seeds: 5 }), "--out", out, "--array-size", "4", "--dry-run"]);
+  const plain = cli([
+    "slurm",
+    specFile({ p: 11, d: 8, H: 12, lr: [1e-3, 2e-3], seeds: 5 }),
+    "--out",
+    out,
+    "--array-size",
+    "4",
+    "--dry-run",
+  ]);
   assert.equal(plain.code, 0, plain.stderr);
   const s = scripts(plain.stdout);
   assert.deepEqual([...s.keys()], ["sweep.sbatch", "merge.sbatch"]);
@@ -80,8 +110,18 @@ test("submission: afterok chain in order, frozen spec, job ids recorded; the scr
   const { path, log } = fakeSlurm();
   const out = join(tmp(), "out");
   // tiny.yaml cut to 2 controls and 2 clamp runs: every script runs, in seconds
-  const spec = specFile({ name: "mini", p: 23, d: 32, H: 64, frac: 0.8, lr: 1e-2, "max-steps": 1500, "stop-at-grok": true, seeds: 2,
-    blocks: [{ arm: "free" }, { arm: "clamp", rho: 1.1, wc: "measure", "t-int": 100 }] });
+  const spec = specFile({
+    name: "mini",
+    p: 23,
+    d: 32,
+    H: 64,
+    frac: 0.8,
+    lr: 1e-2,
+    "max-steps": 1500,
+    "stop-at-grok": true,
+    seeds: 2,
+    blocks: [{ arm: "free" }, { arm: "clamp", rho: 1.1, wc: "measure", "t-int": 100 }],
+  });
   const r = cli(["slurm", spec, "--out", out, "--array-size", "2", "--cpus-per-task", "2"], { PATH: path });
   assert.equal(r.code, 0, r.stderr);
   const dir = join(out, "slurm");
@@ -91,13 +131,21 @@ test("submission: afterok chain in order, frozen spec, job ids recorded; the scr
     `--parsable --dependency=afterok:102 ${dir}/dependent.sbatch`,
     `--parsable --dependency=afterok:103 ${dir}/merge.sbatch`,
   ]);
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, "jobs.json"), "utf8")).jobs, { control: "101", "merge-control": "102", dependent: "103", merge: "104" });
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "jobs.json"), "utf8")).jobs, {
+    control: "101",
+    "merge-control": "102",
+    dependent: "103",
+    merge: "104",
+  });
   assert.match(r.stdout, /control +job 101 /);
   assert.equal(readFileSync(join(dir, "spec.json"), "utf8"), readFileSync(spec, "utf8"));
 
   // what Slurm would do: each array task with its index and CPU count, each job after the previous one
   const sbatch = (name: string, env: Record<string, string> = {}) => {
-    const x = spawnSync("bash", [join(dir, name)], { encoding: "utf8", env: { ...process.env, SLURM_CPUS_PER_TASK: "2", ...env } });
+    const x = spawnSync("bash", [join(dir, name)], {
+      encoding: "utf8",
+      env: { ...process.env, SLURM_CPUS_PER_TASK: "2", ...env },
+    });
     assert.equal(x.status, 0, `${name} ${JSON.stringify(env)}: ${x.stderr}`);
   };
   for (const i of ["0", "1"]) sbatch("control.sbatch", { SLURM_ARRAY_TASK_ID: i });
@@ -115,10 +163,20 @@ test("a second submission is refused while the first is queued, or when OUT hold
   const { path } = fakeSlurm();
   const out = tmp();
   assert.equal(cli(["slurm", TINY, "--out", out, "--array-size", "2"], { PATH: path }).code, 0);
-  const busy = cli(["slurm", TINY, "--out", out, "--array-size", "2"], { PATH: path, FAKE_SQUEUE: "101_1 RUNNING\n103 PENDING\n" });
+  const busy = cli(["slurm", TINY, "--out", out, "--array-size", "2"], {
+    PATH: path,
+    FAKE_SQUEUE: "101_1 RUNNING\n103 PENDING\n",
+  });
   assert.equal(busy.code, 2);
-  assert.match(busy.stderr, /without queued or running jobs of a previous submission \(squeue: 101_1 RUNNING, 103 PENDING; wait, or scancel 101 102 103 104\)/);
-  assert.equal(cli(["slurm", TINY, "--out", out, "--array-size", "2"], { PATH: path }).code, 0, "once the queue is empty");
+  assert.match(
+    busy.stderr,
+    /without queued or running jobs of a previous submission \(squeue: 101_1 RUNNING, 103 PENDING; wait, or scancel 101 102 103 104\)/,
+  );
+  assert.equal(
+    cli(["slurm", TINY, "--out", out, "--array-size", "2"], { PATH: path }).code,
+    0,
+    "once the queue is empty",
+  );
   const other = cli(["slurm", specFile({ p: 11, d: 8, H: 12 }), "--out", out], { PATH: path });
   assert.equal(other.code, 2);
   assert.match(other.stderr, /it holds a submission of spec [0-9a-f]{16}, this spec is [0-9a-f]{16}/);
@@ -130,10 +188,15 @@ test("bad input: array size, CPUs, an --out sbatch cannot take, no sbatch", () =
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, re);
   };
-  bad(["--out", tmp(), "--array-size", "0", "--dry-run"], /--array-size: expected an integer in \[1, 100000\], got "0"/);
+  bad(
+    ["--out", tmp(), "--array-size", "0", "--dry-run"],
+    /--array-size: expected an integer in \[1, 100000\], got "0"/,
+  );
   bad(["--out", tmp(), "--cpus-per-task", "two", "--dry-run"], /--cpus-per-task: expected an integer/);
   const spaced = join(tmp(), "my out");
   mkdirSync(spaced);
   bad(["--out", spaced, "--dry-run"], /--out: expected a path without whitespace/);
-  bad(["--out", tmp()], /sbatch: missing: expected Slurm's sbatch on PATH .*--dry-run prints the scripts without it/, { PATH: tmp() });
+  bad(["--out", tmp()], /sbatch: missing: expected Slurm's sbatch on PATH .*--dry-run prints the scripts without it/, {
+    PATH: tmp(),
+  });
 });

@@ -9,30 +9,58 @@ import { cli, specFile, tmp, TINY } from "./helpers.js";
 test("expansion: the cartesian product of list-valued options times seeds, blocks concatenated", () => {
   const sw = expand({ p: [41, 59], lr: [1e-3, 2e-3], "max-steps": 8000, seeds: 16 });
   assert.equal(sw.runs.length, 64);
-  assert.deepEqual(sw.runs.map((r) => r.runId), [...Array(64).keys()]);
+  assert.deepEqual(
+    sw.runs.map((r) => r.runId),
+    [...Array(64).keys()],
+  );
   assert.deepEqual([sw.runs[0].cfg.p, sw.runs[0].cfg.lr, sw.runs[0].cfg.seed], [41, 1e-3, 0]);
   assert.deepEqual([sw.runs[16].cfg.p, sw.runs[16].cfg.lr, sw.runs[16].cfg.seed], [41, 2e-3, 0]); // seeds vary fastest, then the last key
   assert.equal(sw.runs[63].cfg.maxSteps, 8000);
   const b = expand({ p: 23, seeds: [5, 9], blocks: [{ arm: "free" }, { arm: "clamp", rho: [0.9, 1, 1.1], wc: 50 }] });
   assert.equal(b.runs.length, 2 + 6);
-  assert.deepEqual(b.runs.map((r) => r.cfg.seed), [5, 9, 5, 9, 5, 9, 5, 9]);
-  assert.deepEqual(b.runs.slice(2).map((r) => r.cfg.rho), [0.9, 0.9, 1, 1, 1.1, 1.1]);
+  assert.deepEqual(
+    b.runs.map((r) => r.cfg.seed),
+    [5, 9, 5, 9, 5, 9, 5, 9],
+  );
+  assert.deepEqual(
+    b.runs.slice(2).map((r) => r.cfg.rho),
+    [0.9, 0.9, 1, 1, 1.1, 1.1],
+  );
   assert.equal(expand({ p: 23 }).hash, expand({ p: 23 }).hash);
   assert.notEqual(expand({ p: 23 }).hash, expand({ p: 29 }).hash);
 });
 
 test("wc: measure marks runs that depend on the free controls with the same configuration", () => {
-  const sw = expand({ p: 23, blocks: [{ arm: "free", lr: [1e-3, 2e-3] }, { arm: "clamp", wc: "measure", lr: 1e-3 }] });
+  const sw = expand({
+    p: 23,
+    blocks: [
+      { arm: "free", lr: [1e-3, 2e-3] },
+      { arm: "clamp", wc: "measure", lr: 1e-3 },
+    ],
+  });
   const dep = sw.runs[2];
   assert.equal(dep.cfg.wc, null);
   assert.match(dep.measure!, /p=23/);
   assert.equal(sw.runs[0].measure, null);
-  assert.throws(() => expand({ blocks: [{ arm: "free", p: 23 }, { arm: "clamp", wc: "measure", p: 29 }] }), /blocks\[1\]\.wc: "measure" needs free runs/);
+  assert.throws(
+    () =>
+      expand({
+        blocks: [
+          { arm: "free", p: 23 },
+          { arm: "clamp", wc: "measure", p: 29 },
+        ],
+      }),
+    /blocks\[1\]\.wc: "measure" needs free runs/,
+  );
 });
 
 test("validation reports every problem with its path", () => {
   try {
-    expand({ p: "big", blocks: [{ arm: "free" }, { arm: "clamp", rho: "high", color: 1 }, { arm: "clamp" }], seeds: 0 });
+    expand({
+      p: "big",
+      blocks: [{ arm: "free" }, { arm: "clamp", rho: "high", color: 1 }, { arm: "clamp" }],
+      seeds: 0,
+    });
     assert.fail("no error");
   } catch (e) {
     assert.ok(e instanceof SpecError);
@@ -63,18 +91,53 @@ test("sweep CLI: a bad spec exits 2 listing its problems and writes nothing; --d
 });
 
 test("specs reach the other models, tasks and groups; their problems are reported with paths", () => {
-  const sw = expand({ model: "tian", H: 32, frac: "auto:3", blocks: [{ op: "sym:4" }, { op: "x2+xy+y2", p: 23 }, { op: "dih:12", optim: ["adamw", "muon"] }] });
-  assert.deepEqual(sw.runs.map((r) => [r.cfg.op, r.cfg.p, r.cfg.optim]), [["sym:4", 24, "adamw"], ["x2+xy+y2", 23, "adamw"], ["dih:12", 24, "adamw"], ["dih:12", 24, "muon"]]);
+  const sw = expand({
+    model: "tian",
+    H: 32,
+    frac: "auto:3",
+    blocks: [{ op: "sym:4" }, { op: "x2+xy+y2", p: 23 }, { op: "dih:12", optim: ["adamw", "muon"] }],
+  });
+  assert.deepEqual(
+    sw.runs.map((r) => [r.cfg.op, r.cfg.p, r.cfg.optim]),
+    [
+      ["sym:4", 24, "adamw"],
+      ["x2+xy+y2", 23, "adamw"],
+      ["dih:12", 24, "adamw"],
+      ["dih:12", 24, "muon"],
+    ],
+  );
   assert.ok(Math.abs(sw.runs[0].cfg.frac - (3 * Math.log(24)) / 24) < 1e-15);
   assert.equal(sw.runs[0].cfg.act, "quad"); // tian's default activation
   const par = expand({ task: "parity", n: 20, k: [2, 3], seeds: 2 });
-  assert.deepEqual(par.runs.map((r) => [r.cfg.k, r.cfg.seed, r.cfg.H, r.cfg.maxSteps]), [[2, 0, 512, 50000], [2, 1, 512, 50000], [3, 0, 512, 50000], [3, 1, 512, 50000]]);
+  assert.deepEqual(
+    par.runs.map((r) => [r.cfg.k, r.cfg.seed, r.cfg.H, r.cfg.maxSteps]),
+    [
+      [2, 0, 512, 50000],
+      [2, 1, 512, 50000],
+      [3, 0, 512, 50000],
+      [3, 1, 512, 50000],
+    ],
+  );
   // controls of different models, heads or loss never stand in for each other
-  const keys = new Set([{ model: "attn", d: 16 }, { model: "attn", d: 16, heads: 2 }, { model: "mlp", d: 16 }, { model: "tian", loss: "mse" }, { model: "tian" }]
-    .map((x) => expand(x).runs[0].measure ?? expand({ ...x, blocks: [{ arm: "free" }, { arm: "clamp", wc: "measure" }] }).runs[1].measure));
+  const keys = new Set(
+    [
+      { model: "attn", d: 16 },
+      { model: "attn", d: 16, heads: 2 },
+      { model: "mlp", d: 16 },
+      { model: "tian", loss: "mse" },
+      { model: "tian" },
+    ].map(
+      (x) =>
+        expand(x).runs[0].measure ??
+        expand({ ...x, blocks: [{ arm: "free" }, { arm: "clamp", wc: "measure" }] }).runs[1].measure,
+    ),
+  );
   assert.equal(keys.size, 5);
   assert.throws(() => expand({ blocks: [{ op: "sym:9" }] }), /blocks\[0\]\.op: expected one of .*sym:N.*, got "sym:9"/);
-  assert.throws(() => expand({ model: "attn", d: 20 }), /spec\.d: expected a multiple of 4·heads = 16 for --model attn with --heads 4, got 20/);
+  assert.throws(
+    () => expand({ model: "attn", d: 20 }),
+    /spec\.d: expected a multiple of 4·heads = 16 for --model attn with --heads 4, got 20/,
+  );
   assert.throws(() => expand({ task: "parity", k: 40 }), /spec\.k: expected an integer in \[1, --n=30\], got 40/);
   assert.throws(() => expand({ model: "tian", d: 16 }), /spec\.d: expected omitted for --model tian/);
   assert.throws(() => expand({ "clamp-group": "attn" }), /spec\.clamp-group: expected one of all\|embed\|mlp\|unembed/);

@@ -7,7 +7,10 @@ import { tableFromIPC, tableToIPC, Table } from "apache-arrow";
 import { recordBatch } from "../src/arrow.js";
 import { cli, specFile, tmp, runRows, curveRows, TINY } from "./helpers.js";
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 test("tiny sweep: controls first, clamp runs at ρ × the median Wc of the grokked controls; re-running skips finished runs", () => {
   const out = tmp();
@@ -16,11 +19,16 @@ test("tiny sweep: controls first, clamp runs at ρ × the median Wc of the grokk
   const rows = runRows(out);
   assert.equal(rows.length, 12);
   assert.ok(!existsSync(join(out, ".parts")));
-  const free = rows.filter((x) => x.arm === "free"), clamp = rows.filter((x) => x.arm === "clamp");
+  const free = rows.filter((x) => x.arm === "free"),
+    clamp = rows.filter((x) => x.arm === "clamp");
   const wc = median(free.filter((x) => x.status === "grokked").map((x) => x.wc as number));
   for (const c of clamp) {
     assert.equal(c.wc_ref, wc);
-    if (c.status === "grokked") assert.ok(Math.abs((c.wc as number) - (c.rho as number) * wc) < 1e-3 * wc, `clamped ‖W‖ ${c.wc} vs ${c.rho}·${wc}`);
+    if (c.status === "grokked")
+      assert.ok(
+        Math.abs((c.wc as number) - (c.rho as number) * wc) < 1e-3 * wc,
+        `clamped ‖W‖ ${c.wc} vs ${c.rho}·${wc}`,
+      );
   }
   const meta = tableFromIPC(readFileSync(join(out, "runs.arrow"))).schema.metadata;
   assert.equal(JSON.parse(meta.get("groksweep.spec")!).name, "tiny");
@@ -49,17 +57,30 @@ test("progress: one JSON line on stderr when not a TTY, nothing with --quiet", (
   const r = cli(["sweep", spec, "--out", tmp()]);
   assert.equal(r.code, 0, r.stderr);
   const line = JSON.parse(r.stderr.trim().split("\n").at(-1)!);
-  assert.deepEqual({ ...line.progress, runs_per_s: 0, elapsed_s: 0 }, { done: 2, total: 2, grokked: 0, censored: 2, diverged: 0, failed: 0, runs_per_s: 0, elapsed_s: 0, eta_s: 0 });
+  assert.deepEqual(
+    { ...line.progress, runs_per_s: 0, elapsed_s: 0 },
+    { done: 2, total: 2, grokked: 0, censored: 2, diverged: 0, failed: 0, runs_per_s: 0, elapsed_s: 0, eta_s: 0 },
+  );
   assert.equal(cli(["sweep", spec, "--out", tmp(), "--quiet"]).stderr, "");
 });
 
 test("a control that never groks fails its dependent runs with a clear error; the sweep finishes and exits 1", () => {
   const out = tmp();
-  const spec = specFile({ p: 11, d: 8, H: 12, "max-steps": 30, seeds: 2, blocks: [{ arm: "free" }, { arm: "clamp", wc: "measure", rho: 1 }] });
+  const spec = specFile({
+    p: 11,
+    d: 8,
+    H: 12,
+    "max-steps": 30,
+    seeds: 2,
+    blocks: [{ arm: "free" }, { arm: "clamp", wc: "measure", rho: 1 }],
+  });
   const r = cli(["sweep", spec, "--out", out, "--quiet"]);
   assert.equal(r.code, 1, r.stderr);
   const rows = runRows(out);
-  assert.deepEqual(rows.map((x) => x.status), ["censored", "censored", "failed", "failed"]);
+  assert.deepEqual(
+    rows.map((x) => x.status),
+    ["censored", "censored", "failed", "failed"],
+  );
   assert.match(rows[2].error as string, /no free control .* grokked/);
   assert.equal(rows[2].t_grok, null);
   assert.equal(rows[2].final_train_acc, null);
@@ -67,20 +88,41 @@ test("a control that never groks fails its dependent runs with a clear error; th
 
 test("failures stay local: a wasm trap and a dying worker mark their runs 'failed', the others finish", () => {
   const out = tmp();
-  const spec = specFile({ p: 11, d: 8, H: 12, "max-steps": 50, seeds: 4, blocks: [{}, { d: 65536, H: 65536, seeds: 1 }] });
+  const spec = specFile({
+    p: 11,
+    d: 8,
+    H: 12,
+    "max-steps": 50,
+    seeds: 4,
+    blocks: [{}, { d: 65536, H: 65536, seeds: 1 }],
+  });
   const r = cli(["sweep", spec, "--out", out, "--workers", "2", "--quiet"], { GROKSWEEP_FAULT: "exit:1" });
   assert.equal(r.code, 1, r.stderr);
   const rows = runRows(out);
-  assert.deepEqual(rows.map((x) => x.status), ["censored", "failed", "censored", "censored", "failed"]);
+  assert.deepEqual(
+    rows.map((x) => x.status),
+    ["censored", "failed", "censored", "censored", "failed"],
+  );
   assert.match(rows[1].error as string, /exit|terminated|stopped/i);
   assert.match(rows[4].error as string, /needs .* GiB of wasm memory/); // 2·65536² floats cannot be allocated
 });
 
 test("the output opens in an independent Arrow reader (nodejs-polars) with the same values and nulls", async () => {
   let pl: any;
-  try { pl = (await import("nodejs-polars")).default; } catch { return; }
+  try {
+    pl = (await import("nodejs-polars")).default;
+  } catch {
+    return;
+  }
   const out = tmp();
-  const spec = specFile({ p: 11, d: 8, H: 12, "max-steps": 40, seeds: 3, blocks: [{}, { arm: "clamp", wc: 5, rho: 1.2, "t-int": 10 }] });
+  const spec = specFile({
+    p: 11,
+    d: 8,
+    H: 12,
+    "max-steps": 40,
+    seeds: 3,
+    blocks: [{}, { arm: "clamp", wc: 5, rho: 1.2, "t-int": 10 }],
+  });
   assert.equal(cli(["sweep", spec, "--out", out, "--quiet"]).code, 0);
   // (nodejs-polars 0.24's readIPC(path) mis-detects the format: hand it the bytes, or use scanIPC)
   const df = pl.readIPC(readFileSync(join(out, "runs.arrow"))).sort("run_id");
@@ -90,7 +132,14 @@ test("the output opens in an independent Arrow reader (nodejs-polars) with the s
   assert.deepEqual(df.columns, cols);
   for (const col of cols) {
     if (col === "wall_ms") continue;
-    assert.deepEqual(df.getColumn(col).toArray().map((v: unknown) => v ?? null), rows.map((r) => r[col]), col);
+    assert.deepEqual(
+      df
+        .getColumn(col)
+        .toArray()
+        .map((v: unknown) => v ?? null),
+      rows.map((r) => r[col]),
+      col,
+    );
   }
   assert.ok(rows.some((r) => r.wc_ref === null) && rows.some((r) => r.wc_ref === 5)); // nulls survive
   const curves = pl.scanIPC(join(out, "curves.arrow")).collectSync();
@@ -102,8 +151,12 @@ test("a directory written before the appended columns existed resumes: old rows 
   assert.equal(cli(["sweep", TINY, "--out", out, "--quiet"]).code, 0);
   const full = runRows(out);
   // rewrite as an older version would have: runs 0…3 only (the controls), without the columns appended since
-  for (const [f, last] of [["runs.arrow", "error"], ["curves.arrow", "fourier_gini"]] as const) {
-    const t = tableFromIPC(readFileSync(join(out, f))), names = t.schema.fields.map((x) => x.name);
+  for (const [f, last] of [
+    ["runs.arrow", "error"],
+    ["curves.arrow", "fourier_gini"],
+  ] as const) {
+    const t = tableFromIPC(readFileSync(join(out, f))),
+      names = t.schema.fields.map((x) => x.name);
     const old = t.select(names.slice(0, names.indexOf(last) + 1));
     const rows = [...old].map((x) => x.toJSON()).filter((x) => (x.run_id as number) < 4);
     writeFileSync(join(out, f), tableToIPC(new Table(old.schema, [recordBatch(old.schema, rows)]), "file"));
@@ -111,7 +164,10 @@ test("a directory written before the appended columns existed resumes: old rows 
   const r = cli(["sweep", TINY, "--out", out, "--quiet"]);
   assert.equal(r.code, 0, r.stderr);
   const again = runRows(out);
-  assert.deepEqual(again.map((x) => [x.run_id, x.clamp_group, x.loss, x.t_grok]), full.map((x) => [x.run_id, "all", "ce", x.t_grok]));
+  assert.deepEqual(
+    again.map((x) => [x.run_id, x.clamp_group, x.loss, x.t_grok]),
+    full.map((x) => [x.run_id, "all", "ce", x.t_grok]),
+  );
   assert.equal(again[0].wc_mlp, null); // unknown for the old rows
   assert.equal(again[11].wc_mlp, full[11].wc_mlp);
 });

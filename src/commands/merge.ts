@@ -11,33 +11,53 @@ import { select } from "../sweep.js";
 import { kernelsOf } from "../kernels.js";
 
 export const command = "merge <dirs..>";
-export const describe = "merge shard directories of one sweep into --out, de-duplicated by run_id; reports missing runs";
+export const describe =
+  "merge shard directories of one sweep into --out, de-duplicated by run_id; reports missing runs";
 
 export function builder(y: Argv): Argv {
   return y
     .positional("dirs", { type: "string", array: true, describe: "shard output directories" })
-    .option("out", { type: "string", demandOption: true, describe: "directory for the merged runs.arrow and curves.arrow" });
+    .option("out", {
+      type: "string",
+      demandOption: true,
+      describe: "directory for the merged runs.arrow and curves.arrow",
+    });
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   const dirs = (argv.dirs as string[]).map((d) => resolve(d));
   const out = resolve(String(argv.out));
-  let meta: Map<string, string> | null = null, from = "";
-  const inputs = [], phases = new Set<string>();
+  let meta: Map<string, string> | null = null,
+    from = "";
+  const inputs = [],
+    phases = new Set<string>();
   for (const dir of dirs) {
     const srcs = sources(dir);
-    if (!existsSync(dir) || !srcs.length) throw new UsageError("DIR", dir, "a sweep output directory (runs.arrow or .parts/)");
+    if (!existsSync(dir) || !srcs.length)
+      throw new UsageError("DIR", dir, "a sweep output directory (runs.arrow or .parts/)");
     for (const s of srcs) {
       const m = (await readSchema(s.runs)).metadata;
-      if (!m.get("groksweep.spec_hash")) throw new UsageError("DIR", dir, "sweep output (its files carry no groksweep.spec_hash)");
+      if (!m.get("groksweep.spec_hash"))
+        throw new UsageError("DIR", dir, "sweep output (its files carry no groksweep.spec_hash)");
       if (meta && m.get("groksweep.spec_hash") !== meta.get("groksweep.spec_hash")) {
-        throw new UsageError("DIR", dir, `output of the same spec as ${from} (spec ${m.get("groksweep.spec_hash")} ≠ ${meta.get("groksweep.spec_hash")})`);
+        throw new UsageError(
+          "DIR",
+          dir,
+          `output of the same spec as ${from} (spec ${m.get("groksweep.spec_hash")} ≠ ${meta.get("groksweep.spec_hash")})`,
+        );
       }
       if (meta && kernelsOf(m) !== kernelsOf(meta)) {
-        throw new UsageError("DIR", dir, `output of the same kernels as ${from} ` +
-          `(${kernelsOf(m)} ≠ ${kernelsOf(meta)}: the builds differ by float32 rounding)`);
+        throw new UsageError(
+          "DIR",
+          dir,
+          `output of the same kernels as ${from} ` +
+            `(${kernelsOf(m)} ≠ ${kernelsOf(meta)}: the builds differ by float32 rounding)`,
+        );
       }
-      if (!meta) { meta = m; from = dir; }
+      if (!meta) {
+        meta = m;
+        from = dir;
+      }
       phases.add(m.get("groksweep.phase") ?? "");
     }
     inputs.push({ dir, sources: srcs });
@@ -52,11 +72,14 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const phase = merged.get("groksweep.phase") as "control" | "dependent" | "";
   const expected = select(sw, null, phase || null).map((r) => r.runId);
   const have = new Set<number>();
-  for await (const b of batches(resolve(out, "runs.arrow"))) for (const id of b.getChild("run_id")!.toArray()) have.add(id);
+  for await (const b of batches(resolve(out, "runs.arrow")))
+    for (const id of b.getChild("run_id")!.toArray()) have.add(id);
   const missing = expected.filter((id) => !have.has(id));
   process.stdout.write(`merged ${n} runs from ${dirs.length} director${dirs.length === 1 ? "y" : "ies"} → ${out}\n`);
   if (missing.length) {
-    process.stderr.write(`missing ${missing.length} of ${expected.length} runs: run_id ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}\n`);
+    process.stderr.write(
+      `missing ${missing.length} of ${expected.length} runs: run_id ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -21,49 +21,88 @@ async function cmdReport(argv: Record<string, unknown>): Promise<void> {
   const o = fitOptions(argv);
   const input = String(argv.input);
   if (Array.isArray(argv.out)) throw new UsageError("--out", argv.out, "a single value (given more than once)");
-  const dflt = existsSync(input) && statSync(input).isDirectory() ? join(input, "report.html") : join(dirname(input), "report.html");
+  const dflt =
+    existsSync(input) && statSync(input).isDirectory()
+      ? join(input, "report.html")
+      : join(dirname(input), "report.html");
   const out = resolve(argv.out === undefined ? dflt : String(argv.out));
-  if (argv.out === "" || out.endsWith("/") || (existsSync(out) && statSync(out).isDirectory())) throw new UsageError("--out", argv.out, "an .html file path");
+  if (argv.out === "" || out.endsWith("/") || (existsSync(out) && statSync(out).isDirectory()))
+    throw new UsageError("--out", argv.out, "an .html file path");
   checkOutDir(dirname(out));
   const k = argv.sample === undefined ? SAMPLE_RUNS : Number(argv.sample);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError("--sample", argv.sample, "an integer in [1, 100]");
 
   const { runs, result } = runFit(input, o);
   const w = await writeReport({ input, out, runs, result, sample: k });
-  process.stdout.write(`wrote ${out} and ${w.svgs} SVG plot(s)${w.omitted.length ? `; not plotted: ${w.omitted.join("; ")}` : ""}\n`);
+  process.stdout.write(
+    `wrote ${out} and ${w.svgs} SVG plot(s)${w.omitted.length ? `; not plotted: ${w.omitted.join("; ")}` : ""}\n`,
+  );
 }
 
 /** Writes the page and its SVGs (all or nothing) for a fit already computed; `preface` goes above the fit tables. */
-export async function writeReport(o: { input: string; out: string; runs: Run[]; result: FitOutput; sample: number; title?: string; preface?: string }):
-  Promise<{ svgs: number; omitted: string[] }> {
+export async function writeReport(o: {
+  input: string;
+  out: string;
+  runs: Run[];
+  result: FitOutput;
+  sample: number;
+  title?: string;
+  preface?: string;
+}): Promise<{ svgs: number; omitted: string[] }> {
   const { buildPlots, readCurves, reportHtml, sampleRuns }: typeof Report = await import("../report.js");
   const { out, runs, result } = o;
   const sample = sampleRuns(runs, o.sample);
   const plots = await buildPlots(runs, readCurves(o.input, sample), sample, result, o.sample);
-  const html = reportHtml({ title: o.title ?? "groksweep report", input: result.input, version: VERSION, nRuns: runs.length, plots,
-    fitText: (o.preface ? o.preface + "\n" : "") + formatFit(result) });
+  const html = reportHtml({
+    title: o.title ?? "groksweep report",
+    input: result.input,
+    version: VERSION,
+    nRuns: runs.length,
+    plots,
+    fitText: (o.preface ? o.preface + "\n" : "") + formatFit(result),
+  });
 
   // every file to a temporary name first, renamed together at the end: no partial report on failure
   mkdirSync(dirname(out), { recursive: true });
-  const files: [string, string][] = [[out, html], ...plots.filter((p) => p.svg).map((p): [string, string] => [svgPath(out, p.name), p.svg!])];
+  const files: [string, string][] = [
+    [out, html],
+    ...plots.filter((p) => p.svg).map((p): [string, string] => [svgPath(out, p.name), p.svg!]),
+  ];
   const tmp: [string, string][] = [];
   try {
-    for (const [path, text] of files) { const t = `${path}.tmp-${process.pid}`; writeFileSync(t, text); tmp.push([t, path]); }
+    for (const [path, text] of files) {
+      const t = `${path}.tmp-${process.pid}`;
+      writeFileSync(t, text);
+      tmp.push([t, path]);
+    }
     for (const [t, path] of tmp) renameSync(t, path);
   } catch (e) {
     for (const [t] of tmp) rmSync(t, { force: true });
     throw e;
   }
   // a plot omitted this time must not leave last time's SVG behind
-  for (const name of PLOT_NAMES) if (!plots.some((p) => p.name === name && p.svg)) rmSync(svgPath(out, name), { force: true });
+  for (const name of PLOT_NAMES)
+    if (!plots.some((p) => p.name === name && p.svg)) rmSync(svgPath(out, name), { force: true });
   return { svgs: files.length - 1, omitted: plots.filter((p) => !p.svg).map((p) => `${p.name} (${p.note})`) };
 }
 
 export const command = "report <input>";
 export const describe = "an offline HTML report (SVG plots by vega-lite, fit tables) of a sweep";
 export function builder(y: Argv): Argv {
-  return fitOptionsBuilder(y.positional("input", { type: "string", describe: "DIR holding runs.arrow (and curves.arrow), or a runs .arrow file" }))
-    .option("out", { alias: "o", type: "string", describe: "the HTML file; plots go beside it as <name>-<plot>.svg [DIR/report.html]" })
-    .option("sample", { type: "string", describe: `runs whose curves are drawn, evenly spaced over configurations and seeds [${SAMPLE_RUNS}]` });
+  return fitOptionsBuilder(
+    y.positional("input", {
+      type: "string",
+      describe: "DIR holding runs.arrow (and curves.arrow), or a runs .arrow file",
+    }),
+  )
+    .option("out", {
+      alias: "o",
+      type: "string",
+      describe: "the HTML file; plots go beside it as <name>-<plot>.svg [DIR/report.html]",
+    })
+    .option("sample", {
+      type: "string",
+      describe: `runs whose curves are drawn, evenly spaced over configurations and seeds [${SAMPLE_RUNS}]`,
+    });
 }
 export const handler = cmdReport;

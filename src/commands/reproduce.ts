@@ -26,15 +26,21 @@ function one(argv: Record<string, unknown>, k: string): unknown {
 
 async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const experiment = String(argv.experiment);
-  if (!(EXPERIMENTS as readonly string[]).includes(experiment)) throw new UsageError("EXPERIMENT", experiment, `one of ${EXPERIMENTS.join("|")}`);
-  const scaleArg = one(argv, "scale"), specArg = one(argv, "spec");
-  if (scaleArg !== undefined && specArg !== undefined) throw new UsageError("--spec", specArg, "either --scale or --spec, not both");
-  if (scaleArg !== undefined && !Object.hasOwn(SCALES, String(scaleArg))) throw new UsageError("--scale", scaleArg, `one of ${Object.keys(SCALES).join("|")}`);
-  if (specArg !== undefined && (typeof specArg !== "string" || specArg === "")) throw new UsageError("--spec", specArg, "a spec file");
+  if (!(EXPERIMENTS as readonly string[]).includes(experiment))
+    throw new UsageError("EXPERIMENT", experiment, `one of ${EXPERIMENTS.join("|")}`);
+  const scaleArg = one(argv, "scale"),
+    specArg = one(argv, "spec");
+  if (scaleArg !== undefined && specArg !== undefined)
+    throw new UsageError("--spec", specArg, "either --scale or --spec, not both");
+  if (scaleArg !== undefined && !Object.hasOwn(SCALES, String(scaleArg)))
+    throw new UsageError("--scale", scaleArg, `one of ${Object.keys(SCALES).join("|")}`);
+  if (specArg !== undefined && (typeof specArg !== "string" || specArg === ""))
+    throw new UsageError("--spec", specArg, "a spec file");
   const scale = specArg !== undefined ? "custom" : ((scaleArg as Scale | undefined) ?? "quick");
   const specFile = resolve(specArg !== undefined ? String(specArg) : scaleSpec(scale as Scale));
   const workers = one(argv, "workers") === undefined ? defaultWorkers() : Number(argv.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
+    throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
   const kernels = kernelChoice(argv);
   const out = one(argv, "out");
   if (!argv["dry-run"]) {
@@ -53,7 +59,9 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const dir = resolve(out as string);
   const opts = { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet), kernels };
   const { code, counts } = await runSweep(sw, opts);
-  process.stdout.write(`${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${dir}\n`);
+  process.stdout.write(
+    `${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${dir}\n`,
+  );
   if (code === 130 || code === 143) {
     process.stdout.write("interrupted: the same command again continues from the finished runs\n");
     process.exitCode = code;
@@ -63,16 +71,38 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   // 2. the fit (fit's defaults: every ρ, censored medians excluded, 2000 bootstrap resamples)
   const { runs, result } = runFit(dir, { ...FIT_DEFAULTS });
   writeAtomic(join(dir, "fits.json"), JSON.stringify(result, null, 1) + "\n");
-  writeAtomic(join(dir, "fits.arrow"), tableToIPC(fitsTable(result, new Map([["groksweep.version", VERSION], ["groksweep.fit", JSON.stringify(result)]])), "file"));
+  writeAtomic(
+    join(dir, "fits.arrow"),
+    tableToIPC(
+      fitsTable(
+        result,
+        new Map([
+          ["groksweep.version", VERSION],
+          ["groksweep.fit", JSON.stringify(result)],
+        ]),
+      ),
+      "file",
+    ),
+  );
 
   // 3. the comparison, then the report (which shows it above the fit tables)
   const cmp = compare(result, plan, { scale, spec: specFile, specHash: sw.hash, version: VERSION });
   const text = formatComparison(cmp);
   writeAtomic(join(dir, "comparison.json"), JSON.stringify(cmp, null, 1) + "\n");
   const html = join(dir, "report.html");
-  const rep = await writeReport({ input: dir, out: html, runs, result, sample: SAMPLE_RUNS, title: `groksweep reproduce ${experiment} (${scale})`, preface: text });
-  process.stdout.write(`\n${text}\nwrote ${join(dir, "fits.json")}, fits.arrow, comparison.json, report.html and ${rep.svgs} SVG plot(s)` +
-    `${rep.omitted.length ? `; not plotted: ${rep.omitted.join("; ")}` : ""}\n`);
+  const rep = await writeReport({
+    input: dir,
+    out: html,
+    runs,
+    result,
+    sample: SAMPLE_RUNS,
+    title: `groksweep reproduce ${experiment} (${scale})`,
+    preface: text,
+  });
+  process.stdout.write(
+    `\n${text}\nwrote ${join(dir, "fits.json")}, fits.arrow, comparison.json, report.html and ${rep.svgs} SVG plot(s)` +
+      `${rep.omitted.length ? `; not plotted: ${rep.omitted.join("; ")}` : ""}\n`,
+  );
   process.exitCode = code; // 1 when runs failed: the analysis left them out
 }
 
@@ -80,18 +110,33 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
 async function checkSameSweep(dir: string, hash: string): Promise<void> {
   for (const s of sources(dir)) {
     const theirs = (await readSchema(s.runs)).metadata.get("groksweep.spec_hash");
-    if (theirs !== hash) throw new UsageError("--out", dir, `an empty directory or one of this sweep (it holds spec ${theirs}, this one is ${hash})`);
+    if (theirs !== hash)
+      throw new UsageError(
+        "--out",
+        dir,
+        `an empty directory or one of this sweep (it holds spec ${theirs}, this one is ${hash})`,
+      );
   }
 }
 
 export const command = "reproduce <experiment>";
-export const describe = "run a paper experiment end to end (controls → measured Wc → clamp grid → fit → report) and compare with the published numbers";
+export const describe =
+  "run a paper experiment end to end (controls → measured Wc → clamp grid → fit → report) and compare with the published numbers";
 export function builder(y: Argv): Argv {
   return y
     .positional("experiment", { type: "string", describe: `the experiment: ${EXPERIMENTS.join("|")}` })
-    .option("scale", { type: "string", describe: `quick (${SCALES.quick}, minutes) | paper (${SCALES.paper}, core-hours) [quick]` })
-    .option("spec", { type: "string", describe: "run this spec instead of a scale's (the same shape: free controls + clamp at ≥ 3 ρ with wc: measure)" })
-    .option("out", { type: "string", describe: "output directory: the sweep (resumable), fits.json/.arrow, report.html + SVGs, comparison.json" })
+    .option("scale", {
+      type: "string",
+      describe: `quick (${SCALES.quick}, minutes) | paper (${SCALES.paper}, core-hours) [quick]`,
+    })
+    .option("spec", {
+      type: "string",
+      describe: "run this spec instead of a scale's (the same shape: free controls + clamp at ≥ 3 ρ with wc: measure)",
+    })
+    .option("out", {
+      type: "string",
+      describe: "output directory: the sweep (resumable), fits.json/.arrow, report.html + SVGs, comparison.json",
+    })
     .option("workers", { type: "string", describe: "worker threads [SLURM_CPUS_PER_TASK or all cores]" })
     .option("dry-run", { type: "boolean", describe: "print the plan and its cost; run nothing" })
     .option("quiet", { type: "boolean", describe: "no sweep progress on stderr" })

@@ -12,22 +12,40 @@ import { checkOutDir } from "./run.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "slurm <spec>";
-export const describe = "submit a sweep to Slurm: a job array per phase (free controls, then wc: measure runs) and merges, chained with afterok";
+export const describe =
+  "submit a sweep to Slurm: a job array per phase (free controls, then wc: measure runs) and merges, chained with afterok";
 
 export function builder(y: Argv): Argv {
   return y
     .positional("spec", { type: "string", describe: "spec file (.yaml, .yml or .json)" })
-    .option("out", { type: "string", demandOption: true, describe: "output directory on a filesystem all nodes see; the result is OUT/all" })
-    .option("array-size", { type: "string", default: "8", describe: "tasks per job array (at most the runs of its phase)" })
+    .option("out", {
+      type: "string",
+      demandOption: true,
+      describe: "output directory on a filesystem all nodes see; the result is OUT/all",
+    })
+    .option("array-size", {
+      type: "string",
+      default: "8",
+      describe: "tasks per job array (at most the runs of its phase)",
+    })
     .option("cpus-per-task", { type: "string", default: "4", describe: "CPUs, and so workers, per task" })
-    .option("time", { type: "string", describe: "sbatch --time of every job (e.g. 4:00:00); tasks get TERM 60 s before it" })
+    .option("time", {
+      type: "string",
+      describe: "sbatch --time of every job (e.g. 4:00:00); tasks get TERM 60 s before it",
+    })
     .option("partition", { type: "string", describe: "sbatch --partition" })
-    .option("sbatch", { type: "string", array: true, describe: "extra #SBATCH option for every job, e.g. --sbatch=--account=abc (repeatable)" })
+    .option("sbatch", {
+      type: "string",
+      array: true,
+      describe: "extra #SBATCH option for every job, e.g. --sbatch=--account=abc (repeatable)",
+    })
     .option("dry-run", {
-      type: "boolean", describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing",
+      type: "boolean",
+      describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing",
     })
     .option("kernels", {
-      ...KERNELS_OPTION, describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build`,
+      ...KERNELS_OPTION,
+      describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build`,
     })
     .option("fast-math", FAST_MATH_OPTION);
 }
@@ -37,7 +55,8 @@ const JOBS = "jobs.json";
 
 function posInt(argv: Record<string, unknown>, key: string, max: number): number {
   const v = Number(argv[key]);
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new UsageError(`--${key}`, argv[key], `an integer in [1, ${max}]`);
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new UsageError(`--${key}`, argv[key], `an integer in [1, ${max}]`);
   return v;
 }
 
@@ -48,11 +67,14 @@ function hours(s: number): string {
 function describeJob(j: Job, o: SlurmOptions): string {
   const after = j.after ? `, after ${j.after} succeeds` : "";
   if (!j.load) return `${j.name}: 1 task${after}`;
-  const l = j.load, runs = l.minRuns === l.maxRuns ? `${l.maxRuns}` : `${l.minRuns}–${l.maxRuns}`;
+  const l = j.load,
+    runs = l.minRuns === l.maxRuns ? `${l.maxRuns}` : `${l.minRuns}–${l.maxRuns}`;
   const cpus = `${o.cpusPerTask} CPU${o.cpusPerTask > 1 ? "s" : ""}`;
-  return `${j.name}: array of ${l.tasks} tasks × ${cpus}, ${l.runs} runs (${runs} per task)${after}; ` +
+  return (
+    `${j.name}: array of ${l.tasks} tasks × ${cpus}, ${l.runs} runs (${runs} per task)${after}; ` +
     `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
-    `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`;
+    `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
+  );
 }
 
 /** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one shard directory. */
@@ -60,18 +82,35 @@ function checkPrevious(out: string, sw: Sweep): void {
   const prev = join(out, "slurm", JOBS);
   if (!existsSync(prev)) return;
   const p = JSON.parse(readFileSync(prev, "utf8")) as { spec_hash: string; jobs: Record<string, string> };
-  if (p.spec_hash !== sw.hash) throw new UsageError("--out", out, `a directory of this sweep (it holds a submission of spec ${p.spec_hash}, this spec is ${sw.hash})`);
+  if (p.spec_hash !== sw.hash)
+    throw new UsageError(
+      "--out",
+      out,
+      `a directory of this sweep (it holds a submission of spec ${p.spec_hash}, this spec is ${sw.hash})`,
+    );
   const ids = Object.values(p.jobs);
   const q = spawnSync("squeue", ["-h", "-o", "%i %T", "-j", ids.join(",")], { encoding: "utf8" });
-  const active = q.status === 0 ? q.stdout.trim() : "";   // unknown ids (long gone) make squeue fail: nothing active
-  if (active) throw new UsageError("--out", out, `a directory without queued or running jobs of a previous submission (squeue: ${active.split("\n").join(", ")}; wait, or scancel ${ids.join(" ")})`);
+  const active = q.status === 0 ? q.stdout.trim() : ""; // unknown ids (long gone) make squeue fail: nothing active
+  if (active)
+    throw new UsageError(
+      "--out",
+      out,
+      `a directory without queued or running jobs of a previous submission (squeue: ${active.split("\n").join(", ")}; wait, or scancel ${ids.join(" ")})`,
+    );
 }
 
 /** The job id, or null after printing why sbatch refused (a site limit, an impossible request). */
 function submit(file: string, dependency: string | null): string | null {
-  const r = spawnSync("sbatch", ["--parsable", ...(dependency ? [`--dependency=afterok:${dependency}`] : []), file], { encoding: "utf8" });
-  if (r.error) throw new UsageError("sbatch", undefined, `Slurm's sbatch on PATH (${r.error.message}); --dry-run prints the scripts without it`);
-  const id = /^(\d+)/.exec(r.stdout.trim());   // --parsable prints "id" or "id;cluster"
+  const r = spawnSync("sbatch", ["--parsable", ...(dependency ? [`--dependency=afterok:${dependency}`] : []), file], {
+    encoding: "utf8",
+  });
+  if (r.error)
+    throw new UsageError(
+      "sbatch",
+      undefined,
+      `Slurm's sbatch on PATH (${r.error.message}); --dry-run prints the scripts without it`,
+    );
+  const id = /^(\d+)/.exec(r.stdout.trim()); // --parsable prints "id" or "id;cluster"
   if (r.status === 0 && id) return id[1];
   process.stderr.write(`groksweep: sbatch ${file} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}\n`);
   return null;
@@ -82,22 +121,41 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(readSpec(specPath));
   const out = resolve(String(argv.out));
   // #SBATCH lines split on whitespace and --output expands %: keep the paths plain
-  if (/[\s%'"\\]/.test(out)) throw new UsageError("--out", argv.out, "a path without whitespace, quotes, backslashes or % (it goes into #SBATCH lines)");
+  if (/[\s%'"\\]/.test(out))
+    throw new UsageError(
+      "--out",
+      argv.out,
+      "a path without whitespace, quotes, backslashes or % (it goes into #SBATCH lines)",
+    );
   const choice = kernelChoice(argv);
   checkOutDir(out);
   const o: SlurmOptions = {
-    out, spec: join(out, "slurm", `spec${extname(specPath) || ".yaml"}`), node: process.execPath, bin: join(ROOT, "bin", "groksweep.js"),
+    out,
+    spec: join(out, "slurm", `spec${extname(specPath) || ".yaml"}`),
+    node: process.execPath,
+    bin: join(ROOT, "bin", "groksweep.js"),
     name: `gs-${(typeof sw.doc.name === "string" ? sw.doc.name : sw.hash.slice(0, 8)).replace(/[^\w.-]+/g, "_")}`,
-    arraySize: posInt(argv, "array-size", 100_000), cpusPerTask: posInt(argv, "cpus-per-task", 1024),
-    time: typeof argv.time === "string" ? argv.time : null, partition: typeof argv.partition === "string" ? argv.partition : null,
-    sbatch: ((argv.sbatch as string[] | undefined) ?? []).map(String), kernels: loadKernels(choice).name,
+    arraySize: posInt(argv, "array-size", 100_000),
+    cpusPerTask: posInt(argv, "cpus-per-task", 1024),
+    time: typeof argv.time === "string" ? argv.time : null,
+    partition: typeof argv.partition === "string" ? argv.partition : null,
+    sbatch: ((argv.sbatch as string[] | undefined) ?? []).map(String),
+    kernels: loadKernels(choice).name,
   };
   const plan = jobs(sw, o);
   const head = `spec ${sw.hash}: ${sw.runs.length} runs as ${plan.length} jobs → ${join(out, "all")}`;
   if (argv["dry-run"]) {
-    const lines = [head, ...plan.map((j) => "  " + describeJob(j, o)), `the tasks read ${o.spec}, a copy of ${specPath} made at submission`, ""];
+    const lines = [
+      head,
+      ...plan.map((j) => "  " + describeJob(j, o)),
+      `the tasks read ${o.spec}, a copy of ${specPath} made at submission`,
+      "",
+    ];
     for (const j of plan) {
-      lines.push(`# ---- ${join(out, "slurm", `${j.key}.sbatch`)}: sbatch --parsable${j.after ? ` --dependency=afterok:<${j.after} job id>` : ""} ${j.key}.sbatch`, j.script);
+      lines.push(
+        `# ---- ${join(out, "slurm", `${j.key}.sbatch`)}: sbatch --parsable${j.after ? ` --dependency=afterok:<${j.after} job id>` : ""} ${j.key}.sbatch`,
+        j.script,
+      );
     }
     process.stdout.write(lines.join("\n") + "\n");
     return;
@@ -114,14 +172,22 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     writeFileSync(file, j.script, { mode: 0o755 });
     const id = submit(file, j.after ? ids[j.after] : null);
     if (id === null) {
-      if (Object.keys(ids).length) process.stderr.write(`groksweep: submitted before the failure: ${Object.values(ids).join(" ")} (scancel them, or let them finish and resubmit)\n`);
+      if (Object.keys(ids).length)
+        process.stderr.write(
+          `groksweep: submitted before the failure: ${Object.values(ids).join(" ")} (scancel them, or let them finish and resubmit)\n`,
+        );
       process.exitCode = 1;
       return;
     }
     ids[j.key] = id;
     // recorded after every submission, so a partial submission is known to the next one
-    writeFileSync(join(out, "slurm", JOBS), JSON.stringify({ spec_hash: sw.hash, submitted: new Date().toISOString(), jobs: ids }, null, 2) + "\n");
+    writeFileSync(
+      join(out, "slurm", JOBS),
+      JSON.stringify({ spec_hash: sw.hash, submitted: new Date().toISOString(), jobs: ids }, null, 2) + "\n",
+    );
     process.stdout.write(`  ${j.key.padEnd(13)} job ${ids[j.key]}  ${describeJob(j, o)}\n`);
   }
-  process.stdout.write(`logs in ${join(out, "logs")}; resubmit the same command after a failure: finished runs are skipped\n`);
+  process.stdout.write(
+    `logs in ${join(out, "logs")}; resubmit the same command after a failure: finished runs are skipped\n`,
+  );
 }

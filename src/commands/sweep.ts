@@ -16,11 +16,22 @@ export function builder(y: Argv): Argv {
     .positional("spec", { type: "string", describe: "spec file (.yaml, .yml or .json)" })
     .option("out", { type: "string", describe: "output directory (resumable: finished runs are skipped)" })
     .option("workers", { type: "string", describe: "worker threads [SLURM_CPUS_PER_TASK or all cores]" })
-    .option("shard", { type: "string", describe: "run slice i/n (runs with run_id mod n = i) [SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with --shards]" })
+    .option("shard", {
+      type: "string",
+      describe:
+        "run slice i/n (runs with run_id mod n = i) [SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with --shards]",
+    })
     .option("shards", { type: "string", describe: "number of shards n when the index comes from the environment" })
     .option("phase", { type: "string", describe: "control (runs without wc: measure) | dependent (runs with it)" })
-    .option("wc-from", { type: "string", array: true, describe: "runs.arrow files or dirs with the free controls' results, for wc: measure" })
-    .option("dry-run", { type: "boolean", describe: "print the run count, a few expanded runs and the cost; run nothing" })
+    .option("wc-from", {
+      type: "string",
+      array: true,
+      describe: "runs.arrow files or dirs with the free controls' results, for wc: measure",
+    })
+    .option("dry-run", {
+      type: "boolean",
+      describe: "print the run count, a few expanded runs and the cost; run nothing",
+    })
     .option("quiet", { type: "boolean", describe: "no progress output" })
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
@@ -35,8 +46,14 @@ export function parseShard(argv: Record<string, unknown>, env = process.env): [n
     return [+m[1], +m[2]];
   }
   const idx = env.SLURM_ARRAY_TASK_ID ?? env.JOB_COMPLETION_INDEX;
-  let n = argv.shards !== undefined ? Number(argv.shards) : env.SLURM_ARRAY_TASK_COUNT !== undefined ? Number(env.SLURM_ARRAY_TASK_COUNT) : NaN;
-  if (argv.shards !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError("--shards", argv.shards, "an integer ≥ 1");
+  let n =
+    argv.shards !== undefined
+      ? Number(argv.shards)
+      : env.SLURM_ARRAY_TASK_COUNT !== undefined
+        ? Number(env.SLURM_ARRAY_TASK_COUNT)
+        : NaN;
+  if (argv.shards !== undefined && (!Number.isInteger(n) || n < 1))
+    throw new UsageError("--shards", argv.shards, "an integer ≥ 1");
   if (idx === undefined || Number.isNaN(n)) return null;
   // the array index is the shard itself (0 … n−1), so resubmitting part of an array (--array=3) redoes shard 3
   const i = Number(idx);
@@ -46,38 +63,59 @@ export function parseShard(argv: Record<string, unknown>, env = process.env): [n
 
 function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null): void {
   const runs = select(sw, shard, phase);
-  const steps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0), flops = runs.reduce((s, r) => s + r.cost, 0);
+  const steps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0),
+    flops = runs.reduce((s, r) => s + r.cost, 0);
   const seconds = runs.reduce((s, r) => s + r.seconds, 0);
-  const show = (r: typeof runs[number]) => {
+  const show = (r: (typeof runs)[number]) => {
     const c = r.cfg;
-    const task = c.task === "parity" ? `parity n ${c.n} k ${c.k} m ${c.m}` : `op ${c.op} p ${c.p} frac ${+c.frac.toPrecision(6)}`;
+    const task =
+      c.task === "parity" ? `parity n ${c.n} k ${c.k} m ${c.m}` : `op ${c.op} p ${c.p} frac ${+c.frac.toPrecision(6)}`;
     const model = c.model === "mlp" ? "" : ` model ${c.model}${c.model === "attn" ? ` heads ${c.heads}` : ""}`;
-    return `  run ${r.runId}: seed ${c.seed} ${task}${model} d ${c.d} H ${c.H}${c.layernorm ? " layernorm" : ""} ${c.optim} lr ${c.lr} wd ${c.wd} arm ${c.arm}` +
-      (c.arm !== "free" ? ` rho ${c.rho} wc ${r.measure ? "measure" : c.wc} t_int ${c.tInt}${c.clampGroup !== "all" ? ` group ${c.clampGroup}` : ""}` : "") + ` max_steps ${c.maxSteps}`;
+    return (
+      `  run ${r.runId}: seed ${c.seed} ${task}${model} d ${c.d} H ${c.H}${c.layernorm ? " layernorm" : ""} ${c.optim} lr ${c.lr} wd ${c.wd} arm ${c.arm}` +
+      (c.arm !== "free"
+        ? ` rho ${c.rho} wc ${r.measure ? "measure" : c.wc} t_int ${c.tInt}${c.clampGroup !== "all" ? ` group ${c.clampGroup}` : ""}`
+        : "") +
+      ` max_steps ${c.maxSteps}`
+    );
   };
-  const lines = [`${runs.length} runs${shard ? ` in shard ${shard[0]}/${shard[1]}` : ""}${phase ? ` (phase ${phase})` : ""} of ${sw.runs.length} (spec ${sw.hash})`];
+  const lines = [
+    `${runs.length} runs${shard ? ` in shard ${shard[0]}/${shard[1]}` : ""}${phase ? ` (phase ${phase})` : ""} of ${sw.runs.length} (spec ${sw.hash})`,
+  ];
   lines.push(...runs.slice(0, 5).map(show));
   if (runs.length > 6) lines.push("  …");
   if (runs.length > 5) lines.push(show(runs[runs.length - 1]));
-  lines.push(`cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP ` +
-    `(≈ ${(seconds / 3600).toFixed(2)} core-hours at the per-model rates npm run bench measured, src/cost.ts; ` +
-    "--stop-at-grok ends runs early)");
+  lines.push(
+    `cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP ` +
+      `(≈ ${(seconds / 3600).toFixed(2)} core-hours at the per-model rates npm run bench measured, src/cost.ts; ` +
+      "--stop-at-grok ends runs early)",
+  );
   process.stdout.write(lines.join("\n") + "\n");
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(readSpec(String(argv.spec)));
   const shard = parseShard(argv);
-  const phase = argv.phase === undefined ? null : argv.phase === "control" || argv.phase === "dependent" ? argv.phase : (() => { throw new UsageError("--phase", argv.phase, "control or dependent"); })();
+  const phase =
+    argv.phase === undefined
+      ? null
+      : argv.phase === "control" || argv.phase === "dependent"
+        ? argv.phase
+        : (() => {
+            throw new UsageError("--phase", argv.phase, "control or dependent");
+          })();
   const kernels = kernelChoice(argv);
   if (argv["dry-run"]) return dryRun(sw, shard, phase);
   if (typeof argv.out !== "string" || !argv.out) throw new UsageError("--out", argv.out, "an output directory");
   checkOutDir(argv.out);
   const workers = argv.workers === undefined ? defaultWorkers() : Number(argv.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
+    throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
   const wcFrom = ((argv["wc-from"] as string[] | undefined) ?? []).map((p) => resolve(p));
   const opts: SweepOptions = { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), kernels };
   const { code, counts } = await runSweep(sw, opts);
-  process.stdout.write(`${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${resolve(argv.out)}\n`);
+  process.stdout.write(
+    `${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${resolve(argv.out)}\n`,
+  );
   process.exitCode = code;
 }

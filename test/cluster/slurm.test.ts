@@ -9,15 +9,26 @@ import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { cli, tmp, specFile, runRows, curveRows } from "../helpers.js";
 
-const SKIP = process.env.GROKSWEEP_SLURM_SKIP || (process.env.SLURM_CONF ? false : "no cluster: SLURM_CONF is unset (run test/cluster/run.sh)");
+const SKIP =
+  process.env.GROKSWEEP_SLURM_SKIP ||
+  (process.env.SLURM_CONF ? false : "no cluster: SLURM_CONF is unset (run test/cluster/run.sh)");
 const T = { timeout: 300_000, skip: SKIP };
 
 // free controls + clamp at 0.9 and 1.1 × their measured Wc: 8 + 16 runs of ≤ 1 500 steps
 const SPEC = {
-  name: "cluster-e2e", p: 23, d: 32, H: 64, frac: 0.8, lr: 1e-2, "max-steps": 1500, "stop-at-grok": true, seeds: 8,
+  name: "cluster-e2e",
+  p: 23,
+  d: 32,
+  H: 64,
+  frac: 0.8,
+  lr: 1e-2,
+  "max-steps": 1500,
+  "stop-at-grok": true,
+  seeds: 8,
   blocks: [{ arm: "free" }, { arm: "clamp", rho: [0.9, 1.1], wc: "measure", "t-int": 100 }],
 };
-let spec = "", ref = "";
+let spec = "",
+  ref = "";
 const submitted: string[] = [];
 
 function run(cmd: string, args: string[]): { code: number; out: string; err: string } {
@@ -56,18 +67,25 @@ function queued(ids: string[]): string {
   assert.equal(r.code, 0, r.err);
   return r.out.trim();
 }
-const finished = (ids: Record<string, string>) => until("the jobs to leave the queue", () => queued(Object.values(ids)) === "");
+const finished = (ids: Record<string, string>) =>
+  until("the jobs to leave the queue", () => queued(Object.values(ids)) === "");
 /** Wait until a running task has flushed finished runs (every 2 s) but not yet finished its shard. */
 function midway(task: string, dir: string) {
   return until(`task ${task} to flush a part to ${dir}`, () => {
-    if (existsSync(join(dir, ".parts")) && readdirSync(join(dir, ".parts")).some((f) => f.endsWith(".runs.arrow"))) return true;
-    if (existsSync(join(dir, "runs.arrow"))) throw new Error(`task ${task} finished before it could be interrupted: this machine is faster than the test assumes`);
+    if (existsSync(join(dir, ".parts")) && readdirSync(join(dir, ".parts")).some((f) => f.endsWith(".runs.arrow")))
+      return true;
+    if (existsSync(join(dir, "runs.arrow")))
+      throw new Error(
+        `task ${task} finished before it could be interrupted: this machine is faster than the test assumes`,
+      );
     return false;
   });
 }
 /** run_id → wall_ms: a run computed again would get a new wall time. */
 function wallMs(dir: string): Map<number, number> {
-  return new Map([...tableFromIPC(readFileSync(join(dir, "runs.arrow")))].map((r) => [r.run_id as number, r.wall_ms as number]));
+  return new Map(
+    [...tableFromIPC(readFileSync(join(dir, "runs.arrow")))].map((r) => [r.run_id as number, r.wall_ms as number]),
+  );
 }
 function assertSameAsReference(out: string) {
   assert.deepEqual(runRows(join(out, "all")), runRows(ref));
@@ -88,70 +106,94 @@ after(() => {
   if (active) run("scancel", active.split("\n"));
 });
 
-test("groksweep slurm: control array → merge → dependent array → merge equals a single-machine sweep row for row", T, async () => {
-  const out = tmp();
-  const ids = submit(out, 3);
-  await finished(ids);
-  for (const [key, id] of Object.entries(ids)) {
-    const s = states(id);
-    assert.deepEqual(s, Array(key === "control" || key === "dependent" ? 3 : 1).fill("COMPLETED"), `${key} (job ${id})`);
-  }
-  assertSameAsReference(out);
-  // every shard ran its share: run_id mod 3 within each phase
-  for (let i = 0; i < 3; i++) {
-    assert.deepEqual(runRows(join(out, `control-${i}`)).map((r) => r.run_id), [0, 1, 2, 3, 4, 5, 6, 7].filter((id) => id % 3 === i));
-    assert.deepEqual(runRows(join(out, `dependent-${i}`)).map((r) => r.run_id), [...Array(16).keys()].map((k) => k + 8).filter((id) => id % 3 === i));
-  }
-});
+test(
+  "groksweep slurm: control array → merge → dependent array → merge equals a single-machine sweep row for row",
+  T,
+  async () => {
+    const out = tmp();
+    const ids = submit(out, 3);
+    await finished(ids);
+    for (const [key, id] of Object.entries(ids)) {
+      const s = states(id);
+      assert.deepEqual(
+        s,
+        Array(key === "control" || key === "dependent" ? 3 : 1).fill("COMPLETED"),
+        `${key} (job ${id})`,
+      );
+    }
+    assertSameAsReference(out);
+    // every shard ran its share: run_id mod 3 within each phase
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(
+        runRows(join(out, `control-${i}`)).map((r) => r.run_id),
+        [0, 1, 2, 3, 4, 5, 6, 7].filter((id) => id % 3 === i),
+      );
+      assert.deepEqual(
+        runRows(join(out, `dependent-${i}`)).map((r) => r.run_id),
+        [...Array(16).keys()].map((k) => k + 8).filter((id) => id % 3 === i),
+      );
+    }
+  },
+);
 
-test("preemption: a requeued task gets TERM, leaves valid files, and resumes its shard without recomputing", T, async () => {
-  const out = tmp();
-  const ids = submit(out, 1);   // one dependent task of 16 runs: seconds to interrupt it in
-  const task = `${ids.dependent}_0`, dir = join(out, "dependent-0");
-  await midway(task, dir);
-  const rq = run("scontrol", ["requeue", task]);
-  assert.equal(rq.code, 0, rq.err);
-  // Slurm holds a requeued job back (BeginTime): the interrupted attempt's files can be read meanwhile
-  await until("the requeued task to wait", () => /PENDING/.test(run("squeue", ["-h", "-o", "%T", "-j", task]).out));
-  const before = wallMs(dir);
-  assert.ok(before.size >= 1 && before.size < 16, `${before.size} of 16 runs finished before the requeue`);
-  assert.ok(!existsSync(join(dir, ".parts")), "TERM compacted the parts into runs.arrow");
-  // release it early, but not within the second of the requeue: slurmd refuses a launch credential
-  // no newer than the revocation of the old one ("Job credential revoked"), which is what the hold avoids
-  await sleep(2_000);
-  assert.equal(run("scontrol", ["update", `JobId=${task}`, "StartTime=now"]).code, 0);
-  await finished(ids);
-  for (const id of Object.values(ids)) for (const s of states(id)) assert.equal(s, "COMPLETED", `job ${id}`);
-  assert.match(job(task), / Restarts=1 /);
-  const log = readFileSync(join(out, "logs", `gs-cluster-e2e-dependent-${ids.dependent}_0.out`), "utf8");
-  assert.match(log, new RegExp(`${before.size}/16 runs[^]*16/16 runs`), "both attempts in the log");
-  const afterwards = wallMs(join(out, "all"));
-  for (const [id, ms] of before) assert.equal(afterwards.get(id), ms, `run ${id} kept its first result`);
-  assertSameAsReference(out);
-});
+test(
+  "preemption: a requeued task gets TERM, leaves valid files, and resumes its shard without recomputing",
+  T,
+  async () => {
+    const out = tmp();
+    const ids = submit(out, 1); // one dependent task of 16 runs: seconds to interrupt it in
+    const task = `${ids.dependent}_0`,
+      dir = join(out, "dependent-0");
+    await midway(task, dir);
+    const rq = run("scontrol", ["requeue", task]);
+    assert.equal(rq.code, 0, rq.err);
+    // Slurm holds a requeued job back (BeginTime): the interrupted attempt's files can be read meanwhile
+    await until("the requeued task to wait", () => /PENDING/.test(run("squeue", ["-h", "-o", "%T", "-j", task]).out));
+    const before = wallMs(dir);
+    assert.ok(before.size >= 1 && before.size < 16, `${before.size} of 16 runs finished before the requeue`);
+    assert.ok(!existsSync(join(dir, ".parts")), "TERM compacted the parts into runs.arrow");
+    // release it early, but not within the second of the requeue: slurmd refuses a launch credential
+    // no newer than the revocation of the old one ("Job credential revoked"), which is what the hold avoids
+    await sleep(2_000);
+    assert.equal(run("scontrol", ["update", `JobId=${task}`, "StartTime=now"]).code, 0);
+    await finished(ids);
+    for (const id of Object.values(ids)) for (const s of states(id)) assert.equal(s, "COMPLETED", `job ${id}`);
+    assert.match(job(task), / Restarts=1 /);
+    const log = readFileSync(join(out, "logs", `gs-cluster-e2e-dependent-${ids.dependent}_0.out`), "utf8");
+    assert.match(log, new RegExp(`${before.size}/16 runs[^]*16/16 runs`), "both attempts in the log");
+    const afterwards = wallMs(join(out, "all"));
+    for (const [id, ms] of before) assert.equal(afterwards.get(id), ms, `run ${id} kept its first result`);
+    assertSameAsReference(out);
+  },
+);
 
-test("scancel --batch --signal=TERM: the task exits 143 with valid files, the merge after it is cancelled, and resubmitting completes without recomputing", T, async () => {
-  const out = tmp();
-  const ids = submit(out, 1);
-  // a second submission into the same directory while the first is queued would share shard dirs
-  const twice = cli(["slurm", spec, "--out", out, "--array-size", "1", "--cpus-per-task", "1"]);
-  assert.equal(twice.code, 2);
-  assert.match(twice.stderr, /without queued or running jobs of a previous submission/);
-  const task = `${ids.dependent}_0`, dir = join(out, "dependent-0");
-  await midway(task, dir);
-  const kill = run("scancel", ["--batch", "--signal=TERM", task]);
-  assert.equal(kill.code, 0, kill.err);
-  await finished(ids);
-  assert.match(job(task), /JobState=FAILED .* ExitCode=143:0 /);
-  assert.match(job(ids.merge), /JobState=CANCELLED Reason=DependencyNeverSatisfied/);
-  const before = wallMs(dir);
-  assert.ok(before.size >= 1 && before.size < 16, `${before.size} of 16 runs finished before TERM`);
-  assert.ok(!existsSync(join(out, "all")));
+test(
+  "scancel --batch --signal=TERM: the task exits 143 with valid files, the merge after it is cancelled, and resubmitting completes without recomputing",
+  T,
+  async () => {
+    const out = tmp();
+    const ids = submit(out, 1);
+    // a second submission into the same directory while the first is queued would share shard dirs
+    const twice = cli(["slurm", spec, "--out", out, "--array-size", "1", "--cpus-per-task", "1"]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /without queued or running jobs of a previous submission/);
+    const task = `${ids.dependent}_0`,
+      dir = join(out, "dependent-0");
+    await midway(task, dir);
+    const kill = run("scancel", ["--batch", "--signal=TERM", task]);
+    assert.equal(kill.code, 0, kill.err);
+    await finished(ids);
+    assert.match(job(task), /JobState=FAILED .* ExitCode=143:0 /);
+    assert.match(job(ids.merge), /JobState=CANCELLED Reason=DependencyNeverSatisfied/);
+    const before = wallMs(dir);
+    assert.ok(before.size >= 1 && before.size < 16, `${before.size} of 16 runs finished before TERM`);
+    assert.ok(!existsSync(join(out, "all")));
 
-  const again = submit(out, 1);
-  await finished(again);
-  for (const id of Object.values(again)) for (const s of states(id)) assert.equal(s, "COMPLETED", `job ${id}`);
-  const afterwards = wallMs(join(out, "all"));
-  for (const [id, ms] of before) assert.equal(afterwards.get(id), ms, `run ${id} kept its first result`);
-  assertSameAsReference(out);
-});
+    const again = submit(out, 1);
+    await finished(again);
+    for (const id of Object.values(again)) for (const s of states(id)) assert.equal(s, "COMPLETED", `job ${id}`);
+    const afterwards = wallMs(join(out, "all"));
+    for (const [id, ms] of before) assert.equal(afterwards.get(id), ms, `run ${id} kept its first result`);
+    assertSameAsReference(out);
+  },
+);
