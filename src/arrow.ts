@@ -19,8 +19,10 @@ import {
   tableToIPC,
 } from "apache-arrow";
 import type { RunResult } from "./run.js";
+import { OPTION_COLUMNS } from "./options.js";
 
-type Col<R> = [name: string, type: DataType, nullable: boolean, get: (r: R) => unknown];
+// since: the schema revision that appended the column, for columns after the released ones (see RELEASED)
+type Col<R> = [name: string, type: DataType, nullable: boolean, get: (r: R) => unknown, since?: number];
 
 const i32 = () => new Int32(),
   f32 = () => new Float32(),
@@ -31,31 +33,10 @@ export interface RunRow {
   runId: number;
   r: RunResult;
 }
-export const RUN_COLUMNS: Col<RunRow>[] = [
+
+/** Outcome columns of runs.arrow (the option columns come from the option table, src/option-table.ts). */
+const OUTCOMES: Col<RunRow>[] = [
   ["run_id", i32(), false, (x) => x.runId],
-  ["seed", i32(), false, (x) => x.r.cfg.seed],
-  ["task", utf8(), false, (x) => x.r.cfg.task],
-  ["model", utf8(), false, (x) => x.r.cfg.model],
-  ["op", utf8(), false, (x) => x.r.cfg.op],
-  ["p", i32(), false, (x) => x.r.cfg.p],
-  ["frac", f64(), false, (x) => x.r.cfg.frac],
-  ["d", i32(), false, (x) => x.r.cfg.d],
-  ["H", i32(), false, (x) => x.r.cfg.H],
-  ["act", utf8(), false, (x) => x.r.cfg.act],
-  ["layernorm", new Bool(), false, (x) => x.r.cfg.layernorm],
-  ["optim", utf8(), false, (x) => x.r.cfg.optim],
-  ["lr", f64(), false, (x) => x.r.cfg.lr],
-  ["wd", f64(), false, (x) => x.r.cfg.wd],
-  ["momentum", f64(), false, (x) => x.r.cfg.momentum],
-  ["wd_schedule", utf8(), false, (x) => x.r.cfg.wdSchedule ?? "const"],
-  ["init_scale", f64(), false, (x) => x.r.cfg.initScale ?? 1],
-  ["arm", utf8(), false, (x) => x.r.cfg.arm],
-  ["rho", f64(), false, (x) => x.r.cfg.rho],
-  ["wc_ref", f64(), true, (x) => x.r.cfg.wc],
-  ["t_int", i32(), false, (x) => x.r.cfg.tInt],
-  ["max_steps", i32(), false, (x) => x.r.cfg.maxSteps],
-  ["mem_acc", f64(), false, (x) => x.r.cfg.memAcc],
-  ["grok_acc", f64(), false, (x) => x.r.cfg.grokAcc],
   ["n_train", i32(), false, (x) => x.r.nTrain],
   ["n_test", i32(), false, (x) => x.r.nTest],
   ["t_mem", i32(), true, (x) => x.r.tMem],
@@ -70,12 +51,6 @@ export const RUN_COLUMNS: Col<RunRow>[] = [
   ["steps_run", i32(), false, (x) => x.r.stepsRun],
   ["wall_ms", f64(), false, (x) => x.r.wallMs],
   ["error", utf8(), true, (x) => x.r.error],
-  // added with the attention model, parity and groups (appended: existing columns keep their positions)
-  ["clamp_group", utf8(), false, (x) => x.r.cfg.clampGroup ?? "all"],
-  ["heads", i32(), true, (x) => (x.r.cfg.model === "attn" ? x.r.cfg.heads : null)],
-  ["loss", utf8(), false, (x) => x.r.cfg.loss ?? "ce"],
-  ["n_bits", i32(), true, (x) => (x.r.cfg.task === "parity" ? x.r.cfg.n : null)],
-  ["k_bits", i32(), true, (x) => (x.r.cfg.task === "parity" ? x.r.cfg.k : null)],
   ["parity_bits", utf8(), true, (x) => (x.r.bits ? Array.from(x.r.bits).join(",") : null)],
   // per-group norms at T_grok (null when censored or the model has no such group)
   ["wc_embed", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_embed)],
@@ -83,22 +58,92 @@ export const RUN_COLUMNS: Col<RunRow>[] = [
   ["wc_mlp", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_mlp)],
   ["wc_unembed", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_unembed)],
 ];
+const LATER_OUTCOMES = ["parity_bits", "wc_embed", "wc_attn", "wc_mlp", "wc_unembed"];
+
+/** The column order of the schemas released so far (revisions 1 and 2): frozen, since columns are only
+ *  ever appended. Columns added later (an option in the table, an outcome above) carry `since` ≥ 3
+ *  and follow in order of since, outcomes before options, then declaration order. */
+const RELEASED = [
+  "run_id",
+  "seed",
+  "task",
+  "model",
+  "op",
+  "p",
+  "frac",
+  "d",
+  "H",
+  "act",
+  "layernorm",
+  "optim",
+  "lr",
+  "wd",
+  "momentum",
+  "wd_schedule",
+  "init_scale",
+  "arm",
+  "rho",
+  "wc_ref",
+  "t_int",
+  "max_steps",
+  "mem_acc",
+  "grok_acc",
+  "n_train",
+  "n_test",
+  "t_mem",
+  "t_grok",
+  "wc",
+  "final_train_loss",
+  "final_test_loss",
+  "final_train_acc",
+  "final_test_acc",
+  "final_weight_norm",
+  "status",
+  "steps_run",
+  "wall_ms",
+  "error",
+  // revision 2: the attention model, parity and parameter groups
+  "clamp_group",
+  "heads",
+  "loss",
+  "n_bits",
+  "k_bits",
+  "parity_bits",
+  "wc_embed",
+  "wc_attn",
+  "wc_mlp",
+  "wc_unembed",
+];
+
+const ARROW_TYPE = { int: i32, float: f64, bool: () => new Bool(), utf8 } as const;
+const optionCols = OPTION_COLUMNS.map((o) => ({
+  col: [o.name, ARROW_TYPE[o.kind](), o.nullable, (x: RunRow) => o.get(x.r.cfg)] as Col<RunRow>,
+  since: o.since,
+}));
+const outcomeCols = OUTCOMES.map((col) => ({ col, since: col[4] ?? 0 }));
+const byName = new Map([...outcomeCols, ...optionCols].map((x) => [x.col[0], x]));
+const appended = [...outcomeCols, ...optionCols]
+  .filter((x) => !RELEASED.includes(x.col[0]))
+  .map((x) => {
+    if (x.since < 3) throw new Error(`runs.arrow column ${x.col[0]}: a new column needs since ≥ 3`);
+    return x;
+  })
+  .sort((a, b) => a.since - b.since); // stable: outcomes before options, then declaration order
+
+export const RUN_COLUMNS: Col<RunRow>[] = [
+  ...RELEASED.map((name) => {
+    const c = byName.get(name);
+    if (!c) throw new Error(`runs.arrow column ${name}: released, so it may not be removed`);
+    return c.col;
+  }),
+  ...appended.map((x) => x.col),
+];
 
 /** What rows of files written before a column existed read as (missing nullable columns: null). */
-export const LATER_DEFAULTS: Record<string, string | number | null> = {
-  wd_schedule: "const",
-  init_scale: 1,
-  clamp_group: "all",
-  loss: "ce",
-  heads: null,
-  n_bits: null,
-  k_bits: null,
-  parity_bits: null,
-  wc_embed: null,
-  wc_attn: null,
-  wc_mlp: null,
-  wc_unembed: null,
-};
+export const LATER_DEFAULTS: Record<string, string | number | null> = Object.fromEntries([
+  ...OPTION_COLUMNS.filter((o) => o.later !== undefined).map((o) => [o.name, o.later]),
+  ...LATER_OUTCOMES.map((name) => [name, null]),
+]);
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 const finiteOrNull = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);

@@ -4,113 +4,18 @@ import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { parseRunConfig, RunConfig, UsageError, ARMS, ACTS, OPTIMS, TASKS, MODELS, LOSSES, GROUPS } from "./options.js";
+import { parseRunConfig, RunConfig, UsageError, SPEC_KEYS, SPEC_TYPES, controlKey } from "./options.js";
 import { stepFlops, stepSeconds } from "./cost.js";
-import { LATER_DEFAULTS } from "./arrow.js";
 
 /** Spec keys in expansion order (the first varies slowest); names are `run`'s long options. */
-export const KEYS = [
-  "task",
-  "model",
-  "op",
-  "p",
-  "frac",
-  "n",
-  "k",
-  "m",
-  "m-test",
-  "d",
-  "H",
-  "heads",
-  "act",
-  "layernorm",
-  "loss",
-  "optim",
-  "lr",
-  "wd",
-  "momentum",
-  "max-steps",
-  "arm",
-  "rho",
-  "wc",
-  "t-int",
-  "clamp-group",
-  "mem-acc",
-  "grok-acc",
-  "log",
-  "stop-at-grok",
-  "observe",
-  "wd-schedule",
-  "init-scale",
-] as const;
+export const KEYS = SPEC_KEYS;
 
-const scalar = {
-  task: z.enum(TASKS),
-  model: z.enum(MODELS),
-  op: z.string(),
-  p: z.number().int(),
-  frac: z.union([z.number(), z.string()]),
-  n: z.number().int(),
-  k: z.number().int(),
-  m: z.number().int(),
-  "m-test": z.number().int(),
-  d: z.number().int(),
-  H: z.number().int(),
-  heads: z.number().int(),
-  act: z.enum(ACTS),
-  layernorm: z.boolean(),
-  loss: z.enum(LOSSES),
-  "clamp-group": z.enum(GROUPS),
-  optim: z.enum(OPTIMS),
-  lr: z.number(),
-  wd: z.number(),
-  momentum: z.number(),
-  "max-steps": z.number().int(),
-  arm: z.enum(ARMS),
-  rho: z.number(),
-  wc: z.union([z.number(), z.literal("measure")]),
-  "t-int": z.number().int(),
-  "mem-acc": z.number(),
-  "grok-acc": z.number(),
-  log: z.string(),
-  "stop-at-grok": z.boolean(),
-  observe: z.string(),
-  "wd-schedule": z.string(),
-  "init-scale": z.number(),
-} as const;
+// The parsed document's key order is the zod shape's, and the spec hash serialises that document: the shape
+// keeps the order the hash has always had (clamp-group after loss, the rest in expansion order).
+const SHAPE_ORDER = KEYS.filter((k) => k !== "clamp-group").flatMap((k) => (k === "loss" ? [k, "clamp-group"] : [k]));
+const scalar = Object.fromEntries(SHAPE_ORDER.map((k) => [k, SPEC_TYPES[k].zod]));
 const EXPECTED: Record<string, string> = {
-  op: "an operation such as add, x2+xy+y2, sym:4, dih:10",
-  task: `one of ${TASKS.join("|")}`,
-  model: `one of ${MODELS.join("|")}`,
-  loss: `one of ${LOSSES.join("|")}`,
-  "clamp-group": `one of ${GROUPS.join("|")}`,
-  n: "an integer",
-  k: "an integer",
-  m: "an integer",
-  "m-test": "an integer",
-  heads: "an integer",
-  act: `one of ${ACTS.join("|")}`,
-  optim: `one of ${OPTIMS.join("|")}`,
-  arm: `one of ${ARMS.join("|")}`,
-  p: "an integer",
-  d: "an integer",
-  H: "an integer",
-  "max-steps": "an integer",
-  "t-int": "an integer",
-  layernorm: "true or false",
-  "stop-at-grok": "true or false",
-  log: "geom:N or every:K",
-  observe: 'a string such as "spectral,fourier"',
-  "wd-schedule": "const, step:S or ramp:S0:S1",
-  "init-scale": "a number",
-  wc: 'a number or "measure"',
-  frac: "a number or auto:C",
-  lr: "a number",
-  wd: "a number",
-  momentum: "a number",
-  rho: "a number",
-  "mem-acc": "a number",
-  "grok-acc": "a number",
+  ...Object.fromEntries(Object.entries(SPEC_TYPES).map(([k, v]) => [k, v.typeText])),
   seeds: "a count ≥ 1 or a list of seeds",
   seed: "an integer ≥ 0",
   name: "a string",
@@ -192,13 +97,16 @@ export function expand(raw: unknown): Sweep {
     throw new SpecError(
       res.error.issues.map((iss) => {
         const path = iss.path as PropertyKey[];
-        if (iss.code === "unrecognized_keys")
-          return `${pathOf(path) || "spec"}: unknown key${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+        const where = pathOf(path) || "spec";
+        if (iss.code === "unrecognized_keys") {
+          const keys = iss.keys.map((k) => JSON.stringify(k)).join(", ");
+          return `${where}: unknown key${iss.keys.length > 1 ? "s" : ""} ${keys}`;
+        }
         const key = [...path].reverse().find((p) => typeof p === "string") as string | undefined;
         const value = at(raw, path);
         const expected = (key && EXPECTED[key]) ?? (iss.code === "invalid_type" ? String(iss.expected) : iss.message);
         const list = key !== undefined && key in scalar && path[path.length - 1] === key ? " or a list of them" : "";
-        return `${pathOf(path) || "spec"}: expected ${expected}${list}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`;
+        return `${where}: expected ${expected}${list}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`;
       }),
     );
   }
@@ -256,21 +164,7 @@ export function expand(raw: unknown): Sweep {
   return { doc, hash: createHash("sha256").update(JSON.stringify(doc)).digest("hex").slice(0, 16), runs };
 }
 
-/** The configuration a measured Wc is taken from: the free control of the same task, model and
- *  sizes (task, model, op, p, frac, parity n/k/m, d, H, heads, wd, wd schedule, init scale, act,
- *  layernorm, loss, optim). Takes a RunConfig or a runs.arrow row (older files lack the newer keys). */
-export function controlKey(c: Record<string, any>): string {
-  const v = (camel: string, snake: string) => c[camel] ?? c[snake] ?? LATER_DEFAULTS[snake];
-  const parts = [`task=${c.task}`, `model=${c.model}`];
-  if (c.task === "parity") parts.push(`n=${v("n", "n_bits")} k=${v("k", "k_bits")} m=${v("m", "n_train")}`);
-  else parts.push(`op=${c.op} p=${c.p} frac=${c.frac}`);
-  if (c.model === "attn") parts.push(`heads=${c.heads}`);
-  parts.push(
-    `d=${c.d} H=${c.H} wd=${c.wd} wd_schedule=${v("wdSchedule", "wd_schedule")} init_scale=${v("initScale", "init_scale")}`,
-    `act=${c.act} layernorm=${c.layernorm} loss=${v("loss", "loss")} optim=${c.optim}`,
-  );
-  return parts.join(" ");
-}
+export { controlKey };
 
 function* product(
   lists: (readonly [string, readonly unknown[]])[],

@@ -2,7 +2,7 @@
 import { existsSync, statSync, accessSync, mkdirSync, constants } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
-import { parseRunConfig, UsageError, RunConfig } from "../options.js";
+import { parseRunConfig, UsageError, RunConfig, cliOptions } from "../options.js";
 import { instantiate } from "../engine.js";
 import { loadKernels, kernelChoice, kernelsMeta, Kernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { train, RunResult } from "../run.js";
@@ -22,40 +22,8 @@ import {
 
 import { VERSION } from "../version.js";
 
-export const RUN_OPTIONS: Record<string, string> = {
-  task: "modular|parity [modular]",
-  model: "mlp|attn|tian [mlp]",
-  p: "modulus p (vocabulary size; group ops: the group order, may be omitted) [59]",
-  frac: "train fraction of all pairs, or auto:C = C·ln M / M [0.4]",
-  d: "embedding width [128]",
-  H: "hidden width [256; attn and parity: 512]",
-  heads: "attention heads (attn) [4]",
-  loss: "ce|mse (mse: squared error to the centred one-hot target) [ce]",
-  n: "parity: input bits [30]",
-  k: "parity: bits in the parity [3]",
-  m: "parity: train points [1000]",
-  "m-test": "parity: fresh test points [2000]",
-  lr: "learning rate [1e-3; attn: 5e-4]",
-  wd: "weight decay λ [1]",
-  seed: "first seed [0]",
-  "max-steps": "training budget in steps [20000; parity: 50000]",
-  arm: "free|clamp|rescale|sphere [free]",
-  rho: "target norm factor ρ [1]",
-  wc: "reference norm Wc (required for clamp/rescale)",
-  "t-int": "intervention step [500; attn: 600; parity: 1000]",
-  "clamp-group": "all|embed|attn|mlp|unembed: the norm a clamp/rescale/sphere acts on [all]",
-  act: "gelu|relu|quad [gelu; tian: quad]",
-  optim: "adamw|adam|sgd|muon [adamw]",
-  momentum: "SGD momentum [0]; Muon momentum [0.95]",
-  "wd-schedule": "const | step:S | ramp:S0:S1 [const]",
-  "init-scale": "multiplies the initial weights (not biases) [1]",
-  "mem-acc": "train accuracy defining T_mem [0.99]",
-  "grok-acc": "test accuracy defining T_grok [0.90]",
-  log: "logging grid geom:N | every:K [geom:360]",
-  op: "add|sub|mul|div|x2+xy+y2 (mod p), sym:N (S_N, N ≤ 6), dih:M (dihedral, order 2M) [add]",
-  "save-params": "steps at which to save all parameters, e.g. 0,500",
-  observe: "extra observables at logged steps: spectral,fourier (off)",
-};
+/** run's options: every option of the table (src/option-table.ts), with its help and defaults. */
+export const RUN_OPTIONS = cliOptions();
 
 /** Refuse an --out that cannot be written, before anything is computed or created. */
 export function checkOutDir(dir: string): void {
@@ -95,7 +63,7 @@ export function summaryTable(rows: RunRow[]): string {
 
 async function cmdRun(argv: Record<string, unknown>): Promise<void> {
   const raw: Record<string, unknown> = {};
-  for (const k of [...Object.keys(RUN_OPTIONS), "layernorm", "stop-at-grok"]) {
+  for (const [k] of RUN_OPTIONS) {
     const v = argv[k];
     if (Array.isArray(v)) throw new UsageError(`--${k}`, v, "a single value (given more than once)");
     if (v !== undefined) raw[k] = v;
@@ -161,14 +129,9 @@ function writeRunOutputs(out: string, cfg: RunConfig, nSeeds: number, rows: RunR
 export const command = "run";
 export const describe = "train one configuration (PROTOCOL.md defaults) for one or more seeds";
 export function builder(y: Argv): Argv {
-  for (const [k, desc] of Object.entries(RUN_OPTIONS)) y.option(k, { type: "string", describe: desc });
+  for (const [k, spec] of RUN_OPTIONS) y.option(k, spec);
   return y
     .option("seeds", { type: "string", describe: "number of seeds: seed, seed+1, … [1]" })
-    .option("layernorm", {
-      type: "boolean",
-      describe: "parameter-free LayerNorm (mlp: on h before W2; attn: before attention, MLP and unembedding)",
-    })
-    .option("stop-at-grok", { type: "boolean", describe: "end each run at its T_grok (once T_mem is known)" })
     .option("out", { type: "string", describe: "write runs/curves(/params/splits).arrow to this directory" })
     .option("json", { type: "boolean", describe: "print the runs as JSON" })
     .option("kernels", KERNELS_OPTION)
