@@ -75,6 +75,9 @@ function defaultsText(o: Option<unknown>): string {
   return ` [${[show(o.dflt), ...by].join("; ")}]`;
 }
 
+/** The options of these roles, in table order. */
+export const keysOf = (...roles: Role[]): OptionKey[] => ENTRIES.filter(([, o]) => roles.includes(o.role)).map(([k]) => k);
+
 /** The spec's keys in expansion order (the first varies slowest). */
 export const SPEC_KEYS = ENTRIES.filter(([, o]) => o.spec !== false).map(([k]) => flagOf(k));
 

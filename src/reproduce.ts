@@ -3,7 +3,7 @@
 // comparison of a fit with the paper. The command (commands/reproduce.ts) runs it.
 import { fileURLToPath } from "node:url";
 import type { Sweep, SweepRun } from "./spec.js";
-import { RunConfig, UsageError } from "./options.js";
+import { RunConfig, UsageError, DEFAULTS, keysOf } from "./options.js";
 import type { FitResult } from "./fit.js";
 
 /** The spec of each scale, relative to the package root (dist/src/ → ../../). */
@@ -43,22 +43,9 @@ export const PAPER = {
   shared: { ps: [41, 53, 59, 71], alpha: 7.49, alphaCi: [7.16, 7.69] as [number, number], r2: 0.996 },
 } as const;
 
-/** The configuration fields that define the experiment (everything but seed, arm, ρ, Wc and budgets). */
-const CONFIG_FIELDS = [
-  "op",
-  "p",
-  "frac",
-  "d",
-  "H",
-  "act",
-  "layernorm",
-  "optim",
-  "lr",
-  "wd",
-  "momentum",
-  "memAcc",
-  "grokAcc",
-] as const;
+/** The configuration fields that define the experiment: the network, its training and the thresholds
+ *  of T_mem/T_grok (not the seed, the arm, ρ, Wc or budgets). */
+const CONFIG_FIELDS = keysOf("config", "measure");
 
 export interface DelayPlan {
   cfg: RunConfig; // the configuration shared by every run (seed/arm/ρ of the first clamp run)
@@ -100,7 +87,7 @@ export function delayLawPlan(sw: Sweep, flag: string, file: string): DelayPlan {
   const rhos = [...new Set(clamp.map((r) => r.cfg.rho))].sort((a, b) => a - b);
   if (rhos.length < 3) throw refuse(`${rhos.length} ρ value(s)`);
   const cfg = clamp[0].cfg;
-  const p = PAPER.config as Record<string, unknown>;
+  const p = { ...DEFAULTS, ...PAPER.config } as Record<string, unknown>;
   return {
     cfg,
     free,
