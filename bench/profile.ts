@@ -62,7 +62,8 @@ for (const c of configs) {
     share: `${((100 * acc[i]) / total).toFixed(1)} %`,
   })).filter((r, i) => i > 0 && r.ms_per_step > 0);
   console.log(
-    `${c.name}: ${(total / steps).toFixed(3)} ms per step (${((steps * 1000) / total).toFixed(1)} steps/s with the marks)`,
+    `${c.name}: ${(total / steps).toFixed(3)} ms per step ` +
+      `(${((steps * 1000) / total).toFixed(1)} steps/s with the marks)`,
   );
   console.table(rows);
 }

@@ -21,7 +21,10 @@ function support(n: number, k: number, seed: number): Int32Array {
   return idx.slice(0, k).sort();
 }
 
-/** m rows of n signs, one random bit each (32 per generator word, consumed in order); y = 1 iff an odd number of x[bits] are −1. */
+/**
+ * m rows of n signs, one random bit each (32 per generator word, consumed in order); y = 1 iff an odd
+ * number of x[bits] are −1.
+ */
 function draw(rng: Rng, m: number, n: number, bits: Int32Array): ParityData {
   const x = new Float32Array(m * n),
     y = new Int32Array(m);

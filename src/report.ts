@@ -180,7 +180,10 @@ function curvePlots(
   return [accuracy, norm];
 }
 
-/** The value logged at a step, or at the first logged step after it (the engine detects T_mem/T_grok on logged steps). */
+/**
+ * The value logged at a step, or at the first logged step after it (the engine detects T_mem/T_grok on
+ * logged steps).
+ */
 function accAt(c: readonly CurvePoint[], step: number, k: "train_acc" | "test_acc"): number | null {
   return c.find((x) => x.step >= step)?.[k] ?? null;
 }
@@ -339,7 +342,11 @@ export async function buildPlots(
     [
       "accuracy",
       "Accuracy vs step",
-      `Train (solid) and test (dashed) accuracy of ${sample.length < runs.length ? `${sample.length} runs sampled evenly over configurations and seeds (--sample ${k})` : "every run"}, log step axis; points mark T_mem and T_grok.`,
+      `Train (solid) and test (dashed) accuracy of ${
+        sample.length < runs.length
+          ? `${sample.length} runs sampled evenly over configurations and seeds (--sample ${k})`
+          : "every run"
+      }, log step axis; points mark T_mem and T_grok.`,
       acc,
     ],
     ["norm", "Weight norm vs step", "‖W‖ of the same runs; the point marks Wc, the norm at T_grok.", norm],
@@ -377,7 +384,11 @@ export function reportHtml(o: {
     .map(
       (p) => `<section id="${p.name}">
 <h2>${esc(p.title)}</h2>
-${p.svg ? `<figure>${p.svg}<figcaption>${esc(p.caption)}</figcaption></figure>` : `<p class="note">Not plotted: ${esc(p.note!)}.</p>`}
+${
+  p.svg
+    ? `<figure>${p.svg}<figcaption>${esc(p.caption)}</figcaption></figure>`
+    : `<p class="note">Not plotted: ${esc(p.note!)}.</p>`
+}
 </section>`,
     )
     .join("\n");

@@ -83,7 +83,8 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
   const gs = `exec ${sh(o.node)} ${sh(o.bin)}`;
   const dir = (sub: string) => sh(`${o.out}/${sub}`);
   const shard = (n: number) => `--shard $SLURM_ARRAY_TASK_ID/${n}`;
-  const all = (sub: string, n: number) => `${dir(`${sub}-`)}{0..${n - 1}}`; // bash brace expansion: exactly this array's dirs
+  // bash brace expansion: exactly this array's dirs
+  const all = (sub: string, n: number) => `${dir(`${sub}-`)}{0..${n - 1}}`;
   const array = (
     key: Job["key"],
     phase: Phase | null,

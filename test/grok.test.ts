@@ -7,7 +7,8 @@ import { train } from "../src/run.js";
 test("p 23, d 32, H 64, frac 0.7, lr 1e-2 memorizes, then groks; Wc is ‖W‖ at T_grok", () => {
   const r = train(abi(), cfg({ ...GROKS, "max-steps": 5000, "stop-at-grok": true }));
   process.stdout.write(
-    `# small config: t_mem ${r.tMem}, t_grok ${r.tGrok}, Wc ${r.wc?.toFixed(3)}, ${r.stepsRun} steps in ${r.wallMs.toFixed(0)} ms\n`,
+    `# small config: t_mem ${r.tMem}, t_grok ${r.tGrok}, Wc ${r.wc?.toFixed(3)}, ` +
+      `${r.stepsRun} steps in ${r.wallMs.toFixed(0)} ms\n`,
   );
   assert.equal(r.status, "grokked");
   assert.ok(r.tMem !== null && r.tGrok !== null && r.tMem < r.tGrok, `t_mem ${r.tMem}, t_grok ${r.tGrok}`);

@@ -122,52 +122,55 @@ test("newtonSchulz is deterministic: two calls give bit-identical output", () =>
 
 // The optimizer: Muon on the 2-D matrices (the MLP's W1 as its logical 2d × H, W2 as H × p),
 // AdamW on E and the biases; one step from zero momentum against a float64 mirror.
-test("muon optimizer: one step = NS5 of the Nesterov-mixed gradient, RMS-matched, decoupled decay; AdamW elsewhere", () => {
-  const mu = 0.95,
-    lr = 3e-3,
-    wd = 0.5;
-  const c0 = cfg({ optim: "muon", lr, wd, p: 11, d: 6, H: 10 });
-  assert.equal(c0.momentum, 0.95); // Muon's default momentum
-  const { net } = prepare(abi(), c0);
-  const w0 = net.params();
-  abi().gradient();
-  const g = net.params(7);
-  abi().advance(1);
-  const w1 = net.params();
-  for (const [name, rows, cols] of [
-    ["W1", 12, 10],
-    ["W2", 10, 11],
-  ] as const) {
-    const tr = rows > cols,
-      R = tr ? cols : rows,
-      C = tr ? rows : cols;
-    const u = new Float64Array(R * C); // (1 − μ)g + μ·m with m = (1 − μ)g after one step
-    for (let r = 0; r < rows; r++)
-      for (let q = 0; q < cols; q++) {
-        const x = g[name][r * cols + q] * (1 - mu) * (1 + mu);
-        u[tr ? q * C + r : r * C + q] = x;
-      }
-    const o = nsRef(u, R, C, 5),
-      scale = lr * 0.2 * Math.sqrt(Math.max(rows, cols));
-    let num = 0,
-      den = 0;
-    for (let r = 0; r < rows; r++)
-      for (let q = 0; q < cols; q++) {
-        const want = w0[name][r * cols + q] * (1 - lr * wd) - scale * o[tr ? q * C + r : r * C + q];
-        const stepGot = w1[name][r * cols + q] - w0[name][r * cols + q] * (1 - lr * wd),
-          stepWant = want - w0[name][r * cols + q] * (1 - lr * wd);
-        num += (stepGot - stepWant) ** 2;
-        den += stepWant ** 2;
-      }
-    assert.ok(Math.sqrt(num / den) < 1e-4, `${name}: relative step error ${Math.sqrt(num / den)}`);
-  }
-  // E and the biases: AdamW's first step is −lr·g/(|g| + ε) per coordinate (plus decay on E)
-  for (const name of ["E", "b1", "b2"]) {
-    const decay = name === "E" ? 1 - lr * wd : 1;
-    w1[name].forEach((x, i) => {
-      const step = x - w0[name][i] * decay,
-        want = (-lr * g[name][i]) / (Math.abs(g[name][i]) + 1e-8);
-      assert.ok(Math.abs(step - want) < 1e-3 * lr, `${name}[${i}]: step ${step} vs ${want}`);
-    });
-  }
-});
+test(
+  "muon optimizer: one step = NS5 of the Nesterov-mixed gradient, RMS-matched, decoupled decay; " + "AdamW elsewhere",
+  () => {
+    const mu = 0.95,
+      lr = 3e-3,
+      wd = 0.5;
+    const c0 = cfg({ optim: "muon", lr, wd, p: 11, d: 6, H: 10 });
+    assert.equal(c0.momentum, 0.95); // Muon's default momentum
+    const { net } = prepare(abi(), c0);
+    const w0 = net.params();
+    abi().gradient();
+    const g = net.params(7);
+    abi().advance(1);
+    const w1 = net.params();
+    for (const [name, rows, cols] of [
+      ["W1", 12, 10],
+      ["W2", 10, 11],
+    ] as const) {
+      const tr = rows > cols,
+        R = tr ? cols : rows,
+        C = tr ? rows : cols;
+      const u = new Float64Array(R * C); // (1 − μ)g + μ·m with m = (1 − μ)g after one step
+      for (let r = 0; r < rows; r++)
+        for (let q = 0; q < cols; q++) {
+          const x = g[name][r * cols + q] * (1 - mu) * (1 + mu);
+          u[tr ? q * C + r : r * C + q] = x;
+        }
+      const o = nsRef(u, R, C, 5),
+        scale = lr * 0.2 * Math.sqrt(Math.max(rows, cols));
+      let num = 0,
+        den = 0;
+      for (let r = 0; r < rows; r++)
+        for (let q = 0; q < cols; q++) {
+          const want = w0[name][r * cols + q] * (1 - lr * wd) - scale * o[tr ? q * C + r : r * C + q];
+          const stepGot = w1[name][r * cols + q] - w0[name][r * cols + q] * (1 - lr * wd),
+            stepWant = want - w0[name][r * cols + q] * (1 - lr * wd);
+          num += (stepGot - stepWant) ** 2;
+          den += stepWant ** 2;
+        }
+      assert.ok(Math.sqrt(num / den) < 1e-4, `${name}: relative step error ${Math.sqrt(num / den)}`);
+    }
+    // E and the biases: AdamW's first step is −lr·g/(|g| + ε) per coordinate (plus decay on E)
+    for (const name of ["E", "b1", "b2"]) {
+      const decay = name === "E" ? 1 - lr * wd : 1;
+      w1[name].forEach((x, i) => {
+        const step = x - w0[name][i] * decay,
+          want = (-lr * g[name][i]) / (Math.abs(g[name][i]) + 1e-8);
+        assert.ok(Math.abs(step - want) < 1e-3 * lr, `${name}[${i}]: step ${step} vs ${want}`);
+      });
+    }
+  },
+);

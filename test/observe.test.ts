@@ -55,36 +55,40 @@ test("Gini: 0 for equal values, (n−1)/n for one non-zero; Fourier Gini high fo
   assert.ok(fourierGini(noise, p, d) < 0.4, `noise ${fourierGini(noise, p, d)}`);
 });
 
-test("--observe spectral,fourier fills the curve columns (null without it); the Fourier Gini rises as the network groks", () => {
-  const args = [
-    "run",
-    "--p",
-    String(GROKS.p),
-    "--d",
-    String(GROKS.d),
-    "--H",
-    String(GROKS.H),
-    "--frac",
-    String(GROKS.frac),
-    "--lr",
-    String(GROKS.lr),
-    "--max-steps",
-    "2500",
-  ];
-  const a = tmp(),
-    b = tmp();
-  assert.equal(cli([...args, "--observe", "spectral,fourier", "--out", a]).code, 0);
-  assert.equal(cli([...args, "--out", b]).code, 0);
-  const on = [...tableFromIPC(readFileSync(join(a, "curves.arrow")))],
-    off = [...tableFromIPC(readFileSync(join(b, "curves.arrow")))];
-  assert.ok(on.every((r) => r.spectral_entropy !== null && r.effective_rank !== null && r.fourier_gini !== null));
-  assert.ok(off.every((r) => r.spectral_entropy === null && r.fourier_gini === null));
-  assert.deepEqual(
-    on.map((r) => r.test_acc),
-    off.map((r) => r.test_acc),
-  ); // observing changes nothing else
-  assert.ok(on.at(-1)!.fourier_gini > on[0].fourier_gini + 0.2, `${on[0].fourier_gini} → ${on.at(-1)!.fourier_gini}`);
-  const bad = cli(["run", "--observe", "svd"]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--observe: expected a comma-separated subset of spectral,fourier, got "svd"/);
-});
+test(
+  "--observe spectral,fourier fills the curve columns (null without it); " +
+    "the Fourier Gini rises as the network groks",
+  () => {
+    const args = [
+      "run",
+      "--p",
+      String(GROKS.p),
+      "--d",
+      String(GROKS.d),
+      "--H",
+      String(GROKS.H),
+      "--frac",
+      String(GROKS.frac),
+      "--lr",
+      String(GROKS.lr),
+      "--max-steps",
+      "2500",
+    ];
+    const a = tmp(),
+      b = tmp();
+    assert.equal(cli([...args, "--observe", "spectral,fourier", "--out", a]).code, 0);
+    assert.equal(cli([...args, "--out", b]).code, 0);
+    const on = [...tableFromIPC(readFileSync(join(a, "curves.arrow")))],
+      off = [...tableFromIPC(readFileSync(join(b, "curves.arrow")))];
+    assert.ok(on.every((r) => r.spectral_entropy !== null && r.effective_rank !== null && r.fourier_gini !== null));
+    assert.ok(off.every((r) => r.spectral_entropy === null && r.fourier_gini === null));
+    assert.deepEqual(
+      on.map((r) => r.test_acc),
+      off.map((r) => r.test_acc),
+    ); // observing changes nothing else
+    assert.ok(on.at(-1)!.fourier_gini > on[0].fourier_gini + 0.2, `${on[0].fourier_gini} → ${on.at(-1)!.fourier_gini}`);
+    const bad = cli(["run", "--observe", "svd"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--observe: expected a comma-separated subset of spectral,fourier, got "svd"/);
+  },
+);

@@ -106,58 +106,62 @@ test("arrays are no larger than their phase; a spec without wc: measure is one a
   assert.ok(s.get("merge.sbatch")!.includes(`merge ${out}/sweep-{0..3} --out ${out}/all`));
 });
 
-test("submission: afterok chain in order, frozen spec, job ids recorded; the scripts run by bash reproduce the single-machine sweep", () => {
-  const { path, log } = fakeSlurm();
-  const out = join(tmp(), "out");
-  // tiny.yaml cut to 2 controls and 2 clamp runs: every script runs, in seconds
-  const spec = specFile({
-    name: "mini",
-    p: 23,
-    d: 32,
-    H: 64,
-    frac: 0.8,
-    lr: 1e-2,
-    "max-steps": 1500,
-    "stop-at-grok": true,
-    seeds: 2,
-    blocks: [{ arm: "free" }, { arm: "clamp", rho: 1.1, wc: "measure", "t-int": 100 }],
-  });
-  const r = cli(["slurm", spec, "--out", out, "--array-size", "2", "--cpus-per-task", "2"], { PATH: path });
-  assert.equal(r.code, 0, r.stderr);
-  const dir = join(out, "slurm");
-  assert.deepEqual(readFileSync(log, "utf8").trim().split("\n"), [
-    `--parsable ${dir}/control.sbatch`,
-    `--parsable --dependency=afterok:101 ${dir}/merge-control.sbatch`,
-    `--parsable --dependency=afterok:102 ${dir}/dependent.sbatch`,
-    `--parsable --dependency=afterok:103 ${dir}/merge.sbatch`,
-  ]);
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, "jobs.json"), "utf8")).jobs, {
-    control: "101",
-    "merge-control": "102",
-    dependent: "103",
-    merge: "104",
-  });
-  assert.match(r.stdout, /control +job 101 /);
-  assert.equal(readFileSync(join(dir, "spec.json"), "utf8"), readFileSync(spec, "utf8"));
-
-  // what Slurm would do: each array task with its index and CPU count, each job after the previous one
-  const sbatch = (name: string, env: Record<string, string> = {}) => {
-    const x = spawnSync("bash", [join(dir, name)], {
-      encoding: "utf8",
-      env: { ...process.env, SLURM_CPUS_PER_TASK: "2", ...env },
+test(
+  "submission: afterok chain in order, frozen spec, job ids recorded; " +
+    "the scripts run by bash reproduce the single-machine sweep",
+  () => {
+    const { path, log } = fakeSlurm();
+    const out = join(tmp(), "out");
+    // tiny.yaml cut to 2 controls and 2 clamp runs: every script runs, in seconds
+    const spec = specFile({
+      name: "mini",
+      p: 23,
+      d: 32,
+      H: 64,
+      frac: 0.8,
+      lr: 1e-2,
+      "max-steps": 1500,
+      "stop-at-grok": true,
+      seeds: 2,
+      blocks: [{ arm: "free" }, { arm: "clamp", rho: 1.1, wc: "measure", "t-int": 100 }],
     });
-    assert.equal(x.status, 0, `${name} ${JSON.stringify(env)}: ${x.stderr}`);
-  };
-  for (const i of ["0", "1"]) sbatch("control.sbatch", { SLURM_ARRAY_TASK_ID: i });
-  sbatch("merge-control.sbatch");
-  for (const i of ["0", "1"]) sbatch("dependent.sbatch", { SLURM_ARRAY_TASK_ID: i });
-  sbatch("merge.sbatch");
-  const single = tmp();
-  assert.equal(cli(["sweep", spec, "--out", single, "--quiet"]).code, 0);
-  assert.equal(runRows(single).length, 4);
-  assert.deepEqual(runRows(join(out, "all")), runRows(single));
-  assert.deepEqual(curveRows(join(out, "all")), curveRows(single));
-});
+    const r = cli(["slurm", spec, "--out", out, "--array-size", "2", "--cpus-per-task", "2"], { PATH: path });
+    assert.equal(r.code, 0, r.stderr);
+    const dir = join(out, "slurm");
+    assert.deepEqual(readFileSync(log, "utf8").trim().split("\n"), [
+      `--parsable ${dir}/control.sbatch`,
+      `--parsable --dependency=afterok:101 ${dir}/merge-control.sbatch`,
+      `--parsable --dependency=afterok:102 ${dir}/dependent.sbatch`,
+      `--parsable --dependency=afterok:103 ${dir}/merge.sbatch`,
+    ]);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, "jobs.json"), "utf8")).jobs, {
+      control: "101",
+      "merge-control": "102",
+      dependent: "103",
+      merge: "104",
+    });
+    assert.match(r.stdout, /control +job 101 /);
+    assert.equal(readFileSync(join(dir, "spec.json"), "utf8"), readFileSync(spec, "utf8"));
+
+    // what Slurm would do: each array task with its index and CPU count, each job after the previous one
+    const sbatch = (name: string, env: Record<string, string> = {}) => {
+      const x = spawnSync("bash", [join(dir, name)], {
+        encoding: "utf8",
+        env: { ...process.env, SLURM_CPUS_PER_TASK: "2", ...env },
+      });
+      assert.equal(x.status, 0, `${name} ${JSON.stringify(env)}: ${x.stderr}`);
+    };
+    for (const i of ["0", "1"]) sbatch("control.sbatch", { SLURM_ARRAY_TASK_ID: i });
+    sbatch("merge-control.sbatch");
+    for (const i of ["0", "1"]) sbatch("dependent.sbatch", { SLURM_ARRAY_TASK_ID: i });
+    sbatch("merge.sbatch");
+    const single = tmp();
+    assert.equal(cli(["sweep", spec, "--out", single, "--quiet"]).code, 0);
+    assert.equal(runRows(single).length, 4);
+    assert.deepEqual(runRows(join(out, "all")), runRows(single));
+    assert.deepEqual(curveRows(join(out, "all")), curveRows(single));
+  },
+);
 
 test("a second submission is refused while the first is queued, or when OUT holds another spec", () => {
   const { path } = fakeSlurm();
@@ -170,7 +174,10 @@ test("a second submission is refused while the first is queued, or when OUT hold
   assert.equal(busy.code, 2);
   assert.match(
     busy.stderr,
-    /without queued or running jobs of a previous submission \(squeue: 101_1 RUNNING, 103 PENDING; wait, or scancel 101 102 103 104\)/,
+    new RegExp(
+      String.raw`without queued or running jobs of a previous submission \(squeue: 101_1 RUNNING, 103 PENDING; ` +
+        String.raw`wait, or scancel 101 102 103 104\)`,
+    ),
   );
   assert.equal(
     cli(["slurm", TINY, "--out", out, "--array-size", "2"], { PATH: path }).code,

@@ -14,7 +14,8 @@ test("expansion: the cartesian product of list-valued options times seeds, block
     [...Array(64).keys()],
   );
   assert.deepEqual([sw.runs[0].cfg.p, sw.runs[0].cfg.lr, sw.runs[0].cfg.seed], [41, 1e-3, 0]);
-  assert.deepEqual([sw.runs[16].cfg.p, sw.runs[16].cfg.lr, sw.runs[16].cfg.seed], [41, 2e-3, 0]); // seeds vary fastest, then the last key
+  // seeds vary fastest, then the last key
+  assert.deepEqual([sw.runs[16].cfg.p, sw.runs[16].cfg.lr, sw.runs[16].cfg.seed], [41, 2e-3, 0]);
   assert.equal(sw.runs[63].cfg.maxSteps, 8000);
   const b = expand({ p: 23, seeds: [5, 9], blocks: [{ arm: "free" }, { arm: "clamp", rho: [0.9, 1, 1.1], wc: 50 }] });
   assert.equal(b.runs.length, 2 + 6);

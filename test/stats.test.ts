@@ -253,7 +253,8 @@ test("Tobit recovers α under heavy censoring where OLS on truncated medians is 
   );
   assert.ok(bounded.slope < alpha - 0.5, `OLS on bounded medians: ${bounded.slope}`);
   t.diagnostic(
-    `α = ${alpha}: Tobit ${f.coef[1].toFixed(3)}, OLS on truncated medians ${truncated.slope.toFixed(3)}, on bounded medians ${bounded.slope.toFixed(3)}`,
+    `α = ${alpha}: Tobit ${f.coef[1].toFixed(3)}, OLS on truncated medians ${truncated.slope.toFixed(3)}, ` +
+      `on bounded medians ${bounded.slope.toFixed(3)}`,
   );
 });
 

@@ -23,7 +23,10 @@ if env=$(bash test/cluster/start.sh 2>"$err"); then
 else
   rc=$?
   cat "$err" >&2
-  [[ ${GROKSWEEP_SLURM_REQUIRED:-0} == 1 ]] && { echo "# slurm: the cluster did not start (exit $rc) and GROKSWEEP_SLURM_REQUIRED=1" >&2; exit 1; }
+  [[ ${GROKSWEEP_SLURM_REQUIRED:-0} == 1 ]] && {
+    echo "# slurm: the cluster did not start (exit $rc) and GROKSWEEP_SLURM_REQUIRED=1" >&2
+    exit 1
+  }
   reason=$(grep -m1 -E '^(skip|slurm did not start): ' "$err")
   reason=${reason#skip: }
   export GROKSWEEP_SLURM_SKIP="no local Slurm cluster: ${reason:-test/cluster/start.sh exit $rc}"

@@ -168,7 +168,8 @@ test(
 );
 
 test(
-  "scancel --batch --signal=TERM: the task exits 143 with valid files, the merge after it is cancelled, and resubmitting completes without recomputing",
+  "scancel --batch --signal=TERM: the task exits 143 with valid files, the merge after it is cancelled, " +
+    "and resubmitting completes without recomputing",
   T,
   async () => {
     const out = tmp();

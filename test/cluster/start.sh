@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start a private single-node Slurm cluster (munged, slurmctld, slurmd) for the integration test.
-#   eval "$(bash test/cluster/start.sh)"   → sets SLURM_CONF, and GROKSWEEP_SLURM_STARTED=1 unless it reused running daemons
+#   eval "$(bash test/cluster/start.sh)"   → sets SLURM_CONF, and GROKSWEEP_SLURM_STARTED=1 unless it
+#                                            reused running daemons
 # Everything lives in $GROKSWEEP_SLURM_DIR (default /tmp/groksweep-slurm): its own munge key and
 # socket, slurm.conf, state, logs and the PIDs of the daemons it started, so it never touches a
 # system Slurm or munge and stop.sh stops exactly these daemons. Idempotent: when the daemons
@@ -35,7 +36,9 @@ bash "$(dirname "$0")/stop.sh" >/dev/null 2>&1
 
 NODE=$(hostname -s)
 CPUS=$(nproc)
-[[ -s $D/munge/munge.key ]] || { dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none && chmod 400 "$D/munge/munge.key"; }
+[[ -s $D/munge/munge.key ]] || {
+  dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none && chmod 400 "$D/munge/munge.key"
+}
 cat > "$SLURM_CONF" <<CONF
 # written by test/cluster/start.sh: one node, one partition, no accounting, no cgroups
 ClusterName=groksweep-ci
