@@ -76,7 +76,8 @@ function defaultsText(o: Option<unknown>): string {
 }
 
 /** The options of these roles, in table order. */
-export const keysOf = (...roles: Role[]): OptionKey[] => ENTRIES.filter(([, o]) => roles.includes(o.role)).map(([k]) => k);
+export const keysOf = (...roles: Role[]): OptionKey[] =>
+  ENTRIES.filter(([, o]) => roles.includes(o.role)).map(([k]) => k);
 
 /** The spec's keys in expansion order (the first varies slowest). */
 export const SPEC_KEYS = ENTRIES.filter(([, o]) => o.spec !== false).map(([k]) => flagOf(k));

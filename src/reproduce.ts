@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import type { Sweep, SweepRun } from "./spec.js";
 import { RunConfig, UsageError, DEFAULTS, keysOf } from "./options.js";
-import type { FitResult } from "./fit.js";
+import type { FitResult } from "./fit/estimate.js";
 
 /** The spec of each scale, relative to the package root (dist/src/ → ../../). */
 export const SCALES = { quick: "examples/quick/delay-law.yaml", paper: "examples/paper/dense-rho.yaml" } as const;
@@ -80,7 +80,8 @@ export function delayLawPlan(sw: Sweep, flag: string, file: string): DelayPlan {
   const odd = sw.runs.find((r) => key(r.cfg) !== key(clamp[0].cfg));
   if (odd)
     throw refuse(
-      `run ${odd.runId} differs from run ${clamp[0].runId} in ${CONFIG_FIELDS.filter((k) => odd.cfg[k] !== clamp[0].cfg[k]).join(", ")}`,
+      `run ${odd.runId} differs from run ${clamp[0].runId} in ` +
+        CONFIG_FIELDS.filter((k) => odd.cfg[k] !== clamp[0].cfg[k]).join(", "),
     );
   const tInts = new Set(clamp.map((r) => r.cfg.tInt));
   if (tInts.size > 1) throw refuse(`several t-int: ${[...tInts].join(", ")}`);
@@ -113,7 +114,8 @@ export interface Cost {
   expectedSeconds: number | null;
 }
 
-/** The budget bound, and at the paper's configuration the expected cost: runs stop at T_grok, taken as the paper's medians. */
+/** The budget bound, and at the paper's configuration the expected cost: runs stop at T_grok, taken as the
+ *  paper's medians. */
 export function costOf(plan: DelayPlan): Cost {
   const runs = [...plan.free, ...plan.clamp];
   const flopsPerStep = (r: SweepRun) => r.cost / r.cfg.maxSteps;
@@ -140,7 +142,8 @@ export function costOf(plan: DelayPlan): Cost {
 const list = (xs: readonly number[]) => xs.join(", ");
 const hours = (h: number) => (h < 1 ? `${(h * 60).toFixed(h * 60 < 10 ? 1 : 0)} min` : `${h.toFixed(1)} h`);
 export const describeConfig = (c: RunConfig) =>
-  `p ${c.p}, d ${c.d}, H ${c.H}, frac ${c.frac}, ${c.op}, ${c.act}${c.layernorm ? " + LayerNorm" : ""}, ${c.optim} lr ${c.lr} wd ${c.wd}`;
+  `p ${c.p}, d ${c.d}, H ${c.H}, frac ${c.frac}, ${c.op}, ${c.act}${c.layernorm ? " + LayerNorm" : ""}, ` +
+  `${c.optim} lr ${c.lr} wd ${c.wd}`;
 
 /** What will run and what it costs: printed before the sweep, and alone with --dry-run. */
 export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: number): string {
@@ -149,10 +152,14 @@ export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: num
   const stop = plan.clamp.every((r) => r.cfg.stopAtGrok) ? " (each run stops at T_grok)" : "";
   const lines = [
     `${title} (spec ${sw.hash})`,
-    `  protocol: ${plan.free.length} free controls → Wc = median ‖W‖ at T_grok of the grokked controls → clamp ‖W‖ at ρ·Wc from step ${plan.tInt}`,
-    `            for ρ = ${list(plan.rhos)} (${plan.seedsPerRho} seeds each) → fit ln T_grok = a + α·ρ → report → comparison with the paper`,
-    `  model:    ${describeConfig(plan.cfg)}; budgets: free ${budgets(plan.free)}, clamp ${budgets(plan.clamp)} steps${stop}`,
-    `  paper:    ${describeConfig({ ...plan.cfg, ...PAPER.config } as RunConfig)}, ${PAPER.seeds} seeds, t_int ${PAPER.config.tInt}` +
+    `  protocol: ${plan.free.length} free controls → Wc = median ‖W‖ at T_grok of the grokked controls → ` +
+      `clamp ‖W‖ at ρ·Wc from step ${plan.tInt}`,
+    `            for ρ = ${list(plan.rhos)} (${plan.seedsPerRho} seeds each) → fit ln T_grok = a + α·ρ → ` +
+      "report → comparison with the paper",
+    `  model:    ${describeConfig(plan.cfg)}; budgets: free ${budgets(plan.free)}, ` +
+      `clamp ${budgets(plan.clamp)} steps${stop}`,
+    `  paper:    ${describeConfig({ ...plan.cfg, ...PAPER.config } as RunConfig)}, ${PAPER.seeds} seeds, ` +
+      `t_int ${PAPER.config.tInt}` +
       (plan.samePaperConfig
         ? " (the same configuration)"
         : " (another configuration: α, R² and T_grok/T_grok(ρ=1) compare; absolute T_grok and Wc do not)"),
@@ -280,7 +287,8 @@ export function compare(
     comparable: true,
     note: shared
       ? null
-      : `p-scan (p ${list(PAPER.shared.ps)}; CI ${PAPER.shared.alphaCi.join("–")}, R² ${PAPER.shared.r2}): not part of this experiment — examples/*/p-scan.yaml`,
+      : `p-scan (p ${list(PAPER.shared.ps)}; CI ${PAPER.shared.alphaCi.join("–")}, R² ${PAPER.shared.r2}): ` +
+        "not part of this experiment — examples/*/p-scan.yaml",
   });
   return {
     experiment: "delay-law",
@@ -330,7 +338,9 @@ export function formatComparison(c: Comparison): string {
       default:
         return v === null
           ? "–"
-          : `${side === "measured" && r.measured_censored ? "≥" : ""}${steps(v)}${rel(side === "paper" ? r.paper_rel : r.measured_rel)}`;
+          : (side === "measured" && r.measured_censored ? "≥" : "") +
+              steps(v) +
+              rel(side === "paper" ? r.paper_rel : r.measured_rel);
     }
   };
   const note = (r: ComparisonRow) =>
@@ -349,12 +359,15 @@ export function formatComparison(c: Comparison): string {
       .join("  ")
       .trimEnd();
   const cfg = (x: Record<string, unknown>) =>
-    `p ${x.p}, d ${x.d}, H ${x.H}, frac ${x.frac}, lr ${x.lr}, wd ${x.wd}, t_int ${x.t_int}, ${x.seeds_per_rho} seeds per ρ`;
+    `p ${x.p}, d ${x.d}, H ${x.H}, frac ${x.frac}, lr ${x.lr}, wd ${x.wd}, t_int ${x.t_int}, ` +
+    `${x.seeds_per_rho} seeds per ρ`;
   return (
     [
-      `delay law: the paper vs this run (${c.scale}); (x×) = T_grok / T_grok(ρ=1); ≥: censored median, a lower bound`,
+      `delay law: the paper vs this run (${c.scale}); (x×) = T_grok / T_grok(ρ=1); ` +
+        "≥: censored median, a lower bound",
       `  paper:    ${cfg(c.paper_config)} — ${c.paper_source}`,
-      `  measured: ${cfg(c.measured_config)}${c.same_config ? "" : " — another configuration: compare α, R² and the (x×) ratios"}`,
+      `  measured: ${cfg(c.measured_config)}` +
+        (c.same_config ? "" : " — another configuration: compare α, R² and the (x×) ratios"),
       fmt(head),
       ...body.map(fmt),
       ...c.notes.map((n) => `note: ${n}`),
