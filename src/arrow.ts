@@ -1,6 +1,6 @@
 // Arrow schemas (a public interface: see README "Output") and IPC file writers.
-import { writeFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { writeFilesAtomic } from "./cli-util.js";
 import {
   Schema,
   Field,
@@ -302,17 +302,10 @@ export function splitsBatch(schema: Schema, runs: RunRow[]): RecordBatch {
 
 /** Writes whole tables as Arrow IPC files: each to a temporary name, all renamed at the end. */
 export function writeTables(dir: string, tables: Record<string, { schema: Schema; batches: RecordBatch[] }>): void {
-  const tmp: [string, string][] = [];
-  try {
-    for (const [name, { schema, batches }] of Object.entries(tables)) {
-      const path = join(dir, name),
-        t = `${path}.tmp-${process.pid}`;
-      writeFileSync(t, tableToIPC(new Table(schema, batches), "file"));
-      tmp.push([t, path]);
-    }
-    for (const [t, path] of tmp) renameSync(t, path);
-  } catch (e) {
-    for (const [t] of tmp) rmSync(t, { force: true });
-    throw e;
-  }
+  // serialized one at a time, as each is written
+  const files = function* (): Generator<[string, Uint8Array]> {
+    for (const [name, { schema, batches }] of Object.entries(tables))
+      yield [join(dir, name), tableToIPC(new Table(schema, batches), "file")];
+  };
+  writeFilesAtomic(files());
 }

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { tableFromIPC } from "apache-arrow";
 import { compile, TopLevelSpec } from "vega-lite";
 import * as vega from "vega";
-import { Run, FitResult, CONFIG_COLUMNS, runsSources } from "./fit.js";
+import { Run, CONFIG_COLUMNS, runsSources } from "./fit/read.js";
+import type { FitResult } from "./fit/estimate.js";
 
 export interface Plot {
   name: string;

@@ -3,7 +3,7 @@
 // kill -9 loses at most the runs not yet flushed. compact() streams the finished runs.arrow /
 // curves.arrow plus the parts into new files, one record batch at a time (memory stays flat),
 // dropping duplicates by run_id, and only then removes the parts.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, createWriteStream } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -20,6 +20,7 @@ import {
 import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
+import { tmpPath, moveIntoPlace } from "./cli-util.js";
 
 export const RUNS = "runs.arrow",
   CURVES = "curves.arrow";
@@ -227,9 +228,9 @@ export async function writeMerged(
 ): Promise<number> {
   mkdirSync(out, { recursive: true });
   const from = new Map<number, string>(); // run_id → the runs file its row came from
-  const tmpRuns = join(out, `${RUNS}.tmp-${process.pid}`),
-    tmpCurves = join(out, `${CURVES}.tmp-${process.pid}`);
-  const runs = new FileSink(runsSchema, tmpRuns);
+  const runsPath = join(out, RUNS),
+    curvesPath = join(out, CURVES);
+  const runs = new FileSink(runsSchema, tmpPath(runsPath));
   for (const { sources: srcs } of inputs) {
     for (const s of srcs) {
       for await (const b of batches(s.runs)) {
@@ -245,7 +246,7 @@ export async function writeMerged(
     }
   }
   await runs.close();
-  const curves = new FileSink(curvesSchema, tmpCurves);
+  const curves = new FileSink(curvesSchema, tmpPath(curvesPath));
   for (const { sources: srcs } of inputs) {
     for (const s of srcs) {
       for await (const b of batches(s.curves)) {
@@ -255,7 +256,6 @@ export async function writeMerged(
     }
   }
   await curves.close();
-  renameSync(tmpCurves, join(out, CURVES));
-  renameSync(tmpRuns, join(out, RUNS));
+  moveIntoPlace([curvesPath, runsPath]); // runs last, as in appendPart: its curves are in place before it
   return from.size;
 }

@@ -5,17 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
-import {
-  fit,
-  fitsTable,
-  readRuns,
-  FIT_DEFAULTS,
-  FitOptions,
-  FitResult,
-  Run,
-  Config,
-  CONFIG_COLUMNS,
-} from "../src/fit.js";
+import { readRuns, Run, Config, CONFIG_COLUMNS } from "../src/fit/read.js";
+import { fit, FIT_DEFAULTS, FitOptions, FitResult } from "../src/fit/estimate.js";
+import { fitsTable } from "../src/fit/output.js";
 import { median, ols } from "../src/stats.js";
 import { Rng } from "../src/rng.js";
 import { DEFAULTS } from "../src/options.js";

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CURVE_COLUMNS, RUN_COLUMNS, schemaOf, batchOf, writeTables, CurveRowOut } from "../src/arrow.js";
 import { sampleRuns } from "../src/report.js";
-import { Run } from "../src/fit.js";
+import { Run } from "../src/fit/read.js";
 import { cli, tmp, GROKS } from "./helpers.js";
 import { havePaperData, PAPER_DATA, paperConfigs, paperRows } from "./paperdata.js";
 

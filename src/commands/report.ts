@@ -1,13 +1,14 @@
 // `groksweep report DIR -o report.html`: the fits and plots of a sweep as one offline HTML page, with
 // each plot also written as an .svg beside it (report-accuracy.svg, …).
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
-import { checkOutDir } from "./run.js";
-import { fitOptions, fitOptionsBuilder, formatFit, runFit, FitOutput } from "./fit.js";
-import type { Run } from "../fit.js";
+import { checkOutDir, single, writeFilesAtomic } from "../cli-util.js";
+import { fitOptions, fitOptionsBuilder, runFit, FitOutput } from "./fit.js";
+import type { Run } from "../fit/read.js";
+import { formatFit } from "../fit/output.js";
 import type * as Report from "../report.js";
 
 export const SAMPLE_RUNS = 8; // report.ts is imported lazily: vega takes ~0.5 s to load
@@ -20,14 +21,14 @@ export const svgPath = (html: string, name: string) => `${html.replace(/\.html?$
 async function cmdReport(argv: Record<string, unknown>): Promise<void> {
   const o = fitOptions(argv);
   const input = String(argv.input);
-  if (Array.isArray(argv.out)) throw new UsageError("--out", argv.out, "a single value (given more than once)");
+  const outArg = single(argv, "out");
   const dflt =
     existsSync(input) && statSync(input).isDirectory()
       ? join(input, "report.html")
       : join(dirname(input), "report.html");
-  const out = resolve(argv.out === undefined ? dflt : String(argv.out));
-  if (argv.out === "" || out.endsWith("/") || (existsSync(out) && statSync(out).isDirectory()))
-    throw new UsageError("--out", argv.out, "an .html file path");
+  const out = resolve(outArg === undefined ? dflt : String(outArg));
+  if (outArg === "" || out.endsWith("/") || (existsSync(out) && statSync(out).isDirectory()))
+    throw new UsageError("--out", outArg, "an .html file path");
   checkOutDir(dirname(out));
   const k = argv.sample === undefined ? SAMPLE_RUNS : Number(argv.sample);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError("--sample", argv.sample, "an integer in [1, 100]");
@@ -68,18 +69,7 @@ export async function writeReport(o: {
     [out, html],
     ...plots.filter((p) => p.svg).map((p): [string, string] => [svgPath(out, p.name), p.svg!]),
   ];
-  const tmp: [string, string][] = [];
-  try {
-    for (const [path, text] of files) {
-      const t = `${path}.tmp-${process.pid}`;
-      writeFileSync(t, text);
-      tmp.push([t, path]);
-    }
-    for (const [t, path] of tmp) renameSync(t, path);
-  } catch (e) {
-    for (const [t] of tmp) rmSync(t, { force: true });
-    throw e;
-  }
+  writeFilesAtomic(files);
   // a plot omitted this time must not leave last time's SVG behind
   for (const name of PLOT_NAMES)
     if (!plots.some((p) => p.name === name && p.svg)) rmSync(svgPath(out, name), { force: true });

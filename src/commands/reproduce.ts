@@ -8,12 +8,13 @@ import { readSpec, expand } from "../spec.js";
 import { runSweep, defaultWorkers } from "../sweep.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { sources, readSchema } from "../store.js";
-import { FIT_DEFAULTS, fitsTable } from "../fit.js";
+import { FIT_DEFAULTS } from "../fit/estimate.js";
+import { fitsTable } from "../fit/output.js";
 import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
 import { SCALES, Scale, scaleSpec, delayLawPlan, planText, compare, formatComparison } from "../reproduce.js";
-import { checkOutDir } from "./run.js";
-import { runFit, writeAtomic } from "./fit.js";
+import { checkOutDir, sweepSummary, writeAtomic } from "../cli-util.js";
+import { runFit } from "./fit.js";
 import { writeReport, SAMPLE_RUNS } from "./report.js";
 
 const EXPERIMENTS = ["delay-law"] as const;
@@ -59,9 +60,7 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const dir = resolve(out as string);
   const opts = { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet), kernels };
   const { code, counts } = await runSweep(sw, opts);
-  process.stdout.write(
-    `${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${dir}\n`,
-  );
+  process.stdout.write(sweepSummary(counts, dir));
   if (code === 130 || code === 143) {
     process.stdout.write("interrupted: the same command again continues from the finished runs\n");
     process.exitCode = code;

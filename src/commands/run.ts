@@ -1,6 +1,6 @@
 // `groksweep run`: one configuration for one or more seeds, trained one after another.
-import { existsSync, statSync, accessSync, mkdirSync, constants } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { parseRunConfig, UsageError, RunConfig, cliOptions } from "../options.js";
 import { instantiate } from "../engine.js";
@@ -21,22 +21,10 @@ import {
 } from "../arrow.js";
 
 import { VERSION } from "../version.js";
+import { checkOutDir } from "../cli-util.js";
 
 /** run's options: every option of the table (src/option-table.ts), with its help and defaults. */
 export const RUN_OPTIONS = cliOptions();
-
-/** Refuse an --out that cannot be written, before anything is computed or created. */
-export function checkOutDir(dir: string): void {
-  let probe = resolve(dir);
-  while (!existsSync(probe)) probe = dirname(probe);
-  const st = statSync(probe);
-  if (!st.isDirectory()) throw new UsageError("--out", dir, `a writable directory (${probe} is not a directory)`);
-  try {
-    accessSync(probe, constants.W_OK);
-  } catch {
-    throw new UsageError("--out", dir, `a writable directory (${probe} is not writable)`);
-  }
-}
 
 function fmt(x: number | null, digits = 0): string {
   return x === null || x === undefined ? "-" : x.toFixed(digits);

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { jobs, Job, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
-import { checkOutDir } from "./run.js";
+import { checkOutDir } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "slurm <spec>";

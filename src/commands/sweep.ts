@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { runSweep, defaultWorkers, select, Phase, SweepOptions } from "../sweep.js";
 import { UsageError } from "../options.js";
-import { checkOutDir } from "./run.js";
+import { checkOutDir, sweepSummary } from "../cli-util.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "sweep <spec>";
@@ -114,8 +114,6 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const wcFrom = ((argv["wc-from"] as string[] | undefined) ?? []).map((p) => resolve(p));
   const opts: SweepOptions = { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), kernels };
   const { code, counts } = await runSweep(sw, opts);
-  process.stdout.write(
-    `${counts.done}/${counts.total} runs: ${counts.grokked} grokked, ${counts.censored} censored, ${counts.diverged} diverged, ${counts.failed} failed → ${resolve(argv.out)}\n`,
-  );
+  process.stdout.write(sweepSummary(counts, resolve(argv.out)));
   process.exitCode = code;
 }

@@ -1,0 +1,104 @@
+// Estimation for `groksweep fit`: the options, the result every output shape is written from, and
+// fit() — per-configuration summaries, then the Wc statistics, the delay law and the lever ratios.
+import { censoredMedian, median, mean, sd } from "../stats.js";
+import { CONFIG_COLUMNS, ConfigCol, Run } from "./read.js";
+import { Group, MedianConvention, groupBy, usable, grokObs, memObs, fin } from "./group.js";
+import { wcPooled, wcPowerLaw } from "./wc.js";
+import { delayLaw } from "./delay.js";
+import { levers } from "./levers.js";
+
+export interface FitOptions {
+  by: ConfigCol[] | null;
+  median: MedianConvention;
+  censored: "excluded" | "mle";
+  rhoMin: number | null;
+  rhoMax: number | null;
+  boot: number;
+  seed: number;
+  wcStat: "median" | "mean";
+}
+export const FIT_DEFAULTS: FitOptions = {
+  by: null,
+  median: "all",
+  censored: "excluded",
+  rhoMin: null,
+  rhoMax: null,
+  boot: 2000,
+  seed: 0,
+  wcStat: "median",
+};
+
+export type Row = Record<string, unknown>;
+export interface FitResult {
+  n_runs: number;
+  median: MedianConvention;
+  censoring: "excluded" | "mle";
+  rho_min: number | null;
+  rho_max: number | null;
+  boot: number;
+  seed: number;
+  wc_stat: "median" | "mean";
+  groups: Row[];
+  wc_cv_pooled: Row[];
+  wc_power_law: Row[];
+  delay_law: { per_p: Row[]; shared: Row[] };
+  levers: Row[];
+  notes: string[];
+}
+
+export function fit(runs: readonly Run[], o: FitOptions): FitResult {
+  const K = o.by ?? [...CONFIG_COLUMNS];
+  const notes: string[] = [];
+  const nFailed = runs.filter((r) => !usable(r)).length;
+  if (nFailed)
+    notes.push(`${nFailed} failed run(s) (engine error) are counted in n_failed and left out of every statistic`);
+  const free = runs.filter((r) => r.cfg.arm === "free" && usable(r));
+  const clamp = runs.filter((r) => r.cfg.arm === "clamp" && usable(r));
+  return {
+    n_runs: runs.length,
+    median: o.median,
+    censoring: o.censored,
+    rho_min: o.rhoMin,
+    rho_max: o.rhoMax,
+    boot: o.boot,
+    seed: o.seed,
+    wc_stat: o.wcStat,
+    groups: groupBy(runs, K).map(groupRow),
+    wc_cv_pooled: wcPooled(free, K),
+    wc_power_law: wcPowerLaw(free, K, o, notes),
+    delay_law: delayLaw(clamp, K, o, notes),
+    levers: levers(clamp, K, o, notes),
+    notes,
+  };
+}
+
+function groupRow({ key, runs }: Group): Row {
+  const ok = runs.filter(usable),
+    grokked = ok.filter((r) => r.t_grok !== null);
+  const tg = grokked.map((r) => r.t_grok!),
+    tm = ok.filter((r) => r.t_mem !== null).map((r) => r.t_mem!);
+  const wc = grokked.filter((r) => r.wc !== null).map((r) => r.wc!);
+  const mg = censoredMedian(ok.map(grokObs)),
+    mm = censoredMedian(ok.map(memObs));
+  return {
+    ...key,
+    n: runs.length,
+    n_grokked: grokked.length,
+    n_censored: ok.length - grokked.length,
+    n_diverged: ok.filter((r) => r.status === "diverged").length,
+    n_failed: runs.length - ok.length,
+    t_grok_median: fin(mg.value),
+    t_grok_median_censored: mg.censored,
+    t_grok_median_grokked: fin(median(tg)),
+    t_grok_mean: fin(mean(tg)),
+    t_grok_sd: fin(sd(tg)),
+    t_mem_median: fin(mm.value),
+    t_mem_median_censored: mm.censored,
+    t_mem_mean: fin(mean(tm)),
+    t_mem_sd: fin(sd(tm)),
+    wc_median: fin(median(wc)),
+    wc_mean: fin(mean(wc)),
+    wc_sd: fin(sd(wc)),
+    wc_cv: fin(sd(wc) / mean(wc)),
+  };
+}

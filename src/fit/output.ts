@@ -1,0 +1,203 @@
+// The shapes `groksweep fit` writes from a FitResult besides its JSON: fits.arrow, one tidy table, and
+// the human-readable tables.
+import { Table, DataType, Schema, Field, RecordBatch, Struct, Int32, Float64, Bool, Utf8, List } from "apache-arrow";
+import { makeData, vectorFromArray } from "apache-arrow";
+import { CONFIG_COLUMNS, KIND, Kind } from "./read.js";
+import type { FitResult, Row } from "./estimate.js";
+
+// ---- fits.arrow: one tidy table, one row per entry of every JSON list, tagged by `section`
+
+export const SECTIONS = {
+  group: (f: FitResult) => f.groups,
+  wc_cv_pooled: (f: FitResult) => f.wc_cv_pooled,
+  wc_power_law: (f: FitResult) => f.wc_power_law,
+  delay_per_p: (f: FitResult) => f.delay_law.per_p,
+  delay_shared: (f: FitResult) => f.delay_law.shared,
+  lever: (f: FitResult) => f.levers,
+} as const;
+const f64 = () => new Float64(),
+  i32 = () => new Int32(),
+  bool = () => new Bool(),
+  utf8 = () => new Utf8();
+const listOf = (t: () => DataType) => () => new List(new Field("item", t(), true));
+const CONFIG_TYPE: Record<Kind, () => DataType> = { int: i32, float: f64, utf8, bool };
+/** Every field a section row can have, with its column type: the schema does not depend on the data. */
+const FIELDS: [string, () => DataType][] = [
+  ["n", i32],
+  ["n_grokked", i32],
+  ["n_censored", i32],
+  ["n_diverged", i32],
+  ["n_failed", i32],
+  ["t_grok_median", f64],
+  ["t_grok_median_censored", bool],
+  ["t_grok_median_grokked", f64],
+  ["t_grok_mean", f64],
+  ["t_grok_sd", f64],
+  ["t_mem_median", f64],
+  ["t_mem_median_censored", bool],
+  ["t_mem_mean", f64],
+  ["t_mem_sd", f64],
+  ["wc_median", f64],
+  ["wc_mean", f64],
+  ["wc_sd", f64],
+  ["wc_cv", f64],
+  ["lrs", listOf(f64)],
+  ["stat", utf8],
+  ["ps", listOf(f64)],
+  ["wc_per_p", listOf(f64)],
+  ["n_per_p", listOf(i32)],
+  ["excluded_ps", listOf(f64)],
+  ["beta", f64],
+  ["c", f64],
+  ["method", utf8],
+  ["alpha", f64],
+  ["intercept", f64],
+  ["intercepts", listOf(f64)],
+  ["r2", f64],
+  ["alpha_ci", listOf(f64)],
+  ["boot_failed", i32],
+  ["rhos", listOf(f64)],
+  ["excluded_rhos", listOf(f64)],
+  ["all_rhos", listOf(f64)],
+  ["t_grok_medians", listOf(f64)],
+  ["t_grok_medians_censored", listOf(bool)],
+  ["n_units", i32],
+  ["n_seeds", i32],
+  ["sigma", f64],
+  ["loglik", f64],
+  ["along", utf8],
+  ["min", f64],
+  ["max", f64],
+  ["ratio", f64],
+  ["rho_at_min", f64],
+  ["rho_at_max", f64],
+  ["lr_at_min", f64],
+  ["lr_at_max", f64],
+  ["bound", bool],
+  ["n_censored_min", i32],
+  ["n_censored_max", i32],
+  ["n_cells", i32],
+];
+
+/** The fit as one table: `section`, every config column (runs.arrow types), then FIELDS; null where a row lacks one. */
+export function fitsTable(f: FitResult, metadata: Map<string, string>): Table {
+  const rows: Row[] = Object.entries(SECTIONS).flatMap(([section, get]) => get(f).map((r) => ({ section, ...r })));
+  const cols: [string, () => DataType][] = [
+    ["section", utf8],
+    ...CONFIG_COLUMNS.map((c): [string, () => DataType] => [c, CONFIG_TYPE[KIND[c]]]),
+    ...FIELDS,
+  ];
+  for (const r of rows)
+    for (const k of Object.keys(r))
+      if (!cols.some(([n]) => n === k)) throw new Error(`fits table: no column for field ${k}`);
+  const fields = cols.map(([name, type]) => new Field(name, type(), name !== "section"));
+  const children = fields.map((field) => {
+    const v = vectorFromArray(rows.map((r) => r[field.name] ?? null) as never[], field.type as never);
+    if (v.data.length !== 1) throw new Error(`fits table: column ${field.name}: expected one chunk`);
+    return v.data[0];
+  });
+  const schema = new Schema(fields, metadata);
+  return new Table(
+    schema,
+    new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children })),
+  );
+}
+
+// ---- human-readable tables
+
+const fx = (x: unknown, d: number) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "-");
+const steps = (x: unknown) =>
+  typeof x === "number" && Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : x.toFixed(1)) : "-";
+const pct = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "-");
+const ci = (x: unknown) => (Array.isArray(x) ? `[${fx(x[0], 3)}, ${fx(x[1], 3)}]` : "-");
+const list = (x: unknown) =>
+  Array.isArray(x) ? x.map((v) => (typeof v === "number" ? +v.toPrecision(6) : v)).join(",") : "-";
+
+/** A table whose config columns that vary across rows come first; constant ones go into a header line. */
+function table(title: string, rows: Row[], cols: [string, (r: Row) => string][]): string {
+  if (!rows.length) return "";
+  const cfg = CONFIG_COLUMNS.filter((c) => rows.some((r) => c in r));
+  const varying = cfg.filter((c) => new Set(rows.map((r) => JSON.stringify(r[c]))).size > 1);
+  const constant = cfg.filter((c) => !varying.includes(c)).map((c) => `${c}=${rows[0][c]}`);
+  const all: [string, (r: Row) => string][] = [
+    ...varying.map((c): [string, (r: Row) => string] => [c, (r) => String(r[c])]),
+    ...cols,
+  ];
+  const body = rows.map((r) => all.map(([, f]) => f(r)));
+  const w = all.map(([h], i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const lines = [all.map(([h]) => h), ...body].map((r) => r.map((c, i) => c.padStart(w[i])).join("  "));
+  return [`${title}${constant.length ? `\n  (all rows: ${constant.join(" ")})` : ""}`, ...lines].join("\n") + "\n\n";
+}
+
+export function formatFit(f: FitResult): string {
+  if (f.n_runs === 0) return "no runs in the input\n";
+  const bound = (v: unknown, c: unknown) => (c ? `≥${steps(v)}` : steps(v));
+  const censorNote =
+    f.censoring === "mle"
+      ? "Tobit MLE on seeds, censored at max_steps"
+      : "OLS of ln(median T_grok) on ρ; cells with a censored median excluded";
+  const range = f.rho_min !== null || f.rho_max !== null ? `, ρ in [${f.rho_min ?? "-"}, ${f.rho_max ?? "-"}]` : "";
+  return [
+    table(
+      `groups (${f.groups.length}; ≥x: median censored, only a lower bound; t_grok(gr): median over grokked seeds, * some censored)`,
+      f.groups,
+      [
+        ["n", (r) => String(r.n)],
+        ["grokked", (r) => String(r.n_grokked)],
+        ["censored", (r) => String(r.n_censored)],
+        ["t_grok", (r) => bound(r.t_grok_median, r.t_grok_median_censored)],
+        [
+          "t_grok(gr)",
+          (r) => steps(r.t_grok_median_grokked) + ((r.n_censored as number) > 0 && r.n_grokked ? "*" : ""),
+        ],
+        ["t_mem", (r) => bound(r.t_mem_median, r.t_mem_median_censored)],
+        ["wc_med", (r) => fx(r.wc_median, 2)],
+        ["wc_mean", (r) => fx(r.wc_mean, 2)],
+        ["wc_sd", (r) => fx(r.wc_sd, 2)],
+        ["wc_cv", (r) => pct(r.wc_cv)],
+      ],
+    ),
+    table("Wc over grokked free seeds pooled across learning rates", f.wc_cv_pooled, [
+      ["lrs", (r) => list(r.lrs)],
+      ["n", (r) => String(r.n)],
+      ["wc_mean", (r) => fx(r.wc_mean, 2)],
+      ["wc_sd", (r) => fx(r.wc_sd, 2)],
+      ["wc_cv", (r) => pct(r.wc_cv)],
+    ]),
+    table(`Wc power law Wc = c·p^β (per-p ${f.wc_stat} of free runs)`, f.wc_power_law, [
+      ["ps", (r) => list(r.ps)],
+      ["wc", (r) => (r.wc_per_p as number[]).map((x) => x.toFixed(2)).join(",")],
+      ["beta", (r) => fx(r.beta, 4)],
+      ["c", (r) => fx(r.c, 3)],
+      ["R²", (r) => fx(r.r2, 4)],
+    ]),
+    table(
+      `delay law per p: ln T_grok = intercept + α·ρ (${censorNote}; median: ${f.median}${range})`,
+      f.delay_law.per_p,
+      [
+        ["alpha", (r) => fx(r.alpha, 3)],
+        ["95% CI", (r) => ci(r.alpha_ci)],
+        ["intercept", (r) => fx(r.intercept, 3)],
+        [f.censoring === "mle" ? "sigma" : "R²", (r) => (f.censoring === "mle" ? fx(r.sigma, 3) : fx(r.r2, 4))],
+        ["rhos", (r) => list(r.rhos)],
+        ["excluded", (r) => list(r.excluded_rhos) || "-"],
+      ],
+    ),
+    table(`delay law, one shared α with an intercept per p (${censorNote})`, f.delay_law.shared, [
+      ["ps", (r) => list(r.ps)],
+      ["alpha", (r) => fx(r.alpha, 3)],
+      ["95% CI", (r) => ci(r.alpha_ci)],
+      [f.censoring === "mle" ? "sigma" : "R²", (r) => (f.censoring === "mle" ? fx(r.sigma, 3) : fx(r.r2, 4))],
+      ["excluded ps", (r) => list(r.excluded_ps) || "-"],
+    ]),
+    table(`levers: max/min of median T_grok (median: ${f.median}; ≥x: censored median)`, f.levers, [
+      ["along", (r) => String(r.along)],
+      ["at", (r) => (r.along === "rho" ? `lr=${r.lr}` : `rho=${r.rho}`)],
+      ["min", (r) => steps(r.min)],
+      ["max", (r) => steps(r.max)],
+      ["ratio", (r) => `${fx(r.ratio, 2)}×${r.bound ? " (bound)" : ""}`],
+      ["censored seeds min/max", (r) => `${r.n_censored_min}/${r.n_censored_max}`],
+    ]),
+    f.notes.length ? "notes:\n" + f.notes.map((n) => `  - ${n}`).join("\n") + "\n" : "",
+  ].join("");
+}

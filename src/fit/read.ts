@@ -1,0 +1,170 @@
+// Reading for `groksweep fit`: the runs files of an input (a sweep directory, its shards, or one runs
+// .arrow file) and their rows as typed runs, each with its configuration.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { tableFromIPC, Table, DataType } from "apache-arrow";
+import { UsageError } from "../options.js";
+import { LATER_DEFAULTS } from "../arrow.js";
+import { sources } from "../store.js";
+
+/** Columns that define a configuration (the default group key): runs.arrow minus seed and outcomes. */
+export const CONFIG_COLUMNS = [
+  "task",
+  "model",
+  "op",
+  "p",
+  "frac",
+  "d",
+  "H",
+  "act",
+  "layernorm",
+  "optim",
+  "lr",
+  "wd",
+  "momentum",
+  "wd_schedule",
+  "init_scale",
+  "arm",
+  "rho",
+  "wc_ref",
+  "t_int",
+  "max_steps",
+  "heads",
+  "loss",
+  "clamp_group",
+  "n_bits",
+  "k_bits",
+] as const;
+export type ConfigCol = (typeof CONFIG_COLUMNS)[number];
+
+export type Kind = "int" | "float" | "utf8" | "bool";
+export const KIND: Record<string, Kind> = {
+  run_id: "int",
+  seed: "int",
+  task: "utf8",
+  model: "utf8",
+  op: "utf8",
+  p: "int",
+  frac: "float",
+  d: "int",
+  H: "int",
+  act: "utf8",
+  layernorm: "bool",
+  optim: "utf8",
+  lr: "float",
+  wd: "float",
+  momentum: "float",
+  arm: "utf8",
+  rho: "float",
+  wc_ref: "float",
+  t_int: "int",
+  max_steps: "int",
+  t_mem: "int",
+  t_grok: "int",
+  wc: "float",
+  status: "utf8",
+  wd_schedule: "utf8",
+  init_scale: "float",
+  heads: "int",
+  loss: "utf8",
+  clamp_group: "utf8",
+  n_bits: "int",
+  k_bits: "int",
+};
+/** Columns added after the first schema: files without them get these values. */
+const LATER: Record<string, Value> = LATER_DEFAULTS;
+
+export type Value = string | number | boolean | null;
+export type Config = Record<ConfigCol, Value>;
+
+export interface Run {
+  file: string;
+  run_id: number;
+  seed: number;
+  cfg: Config;
+  status: string;
+  t_grok: number | null;
+  t_mem: number | null;
+  wc: number | null;
+  max_steps: number;
+}
+
+const isKind = (t: DataType, k: Kind) =>
+  k === "int"
+    ? DataType.isInt(t)
+    : k === "float"
+      ? DataType.isFloat(t) || DataType.isInt(t)
+      : k === "utf8"
+        ? DataType.isUtf8(t)
+        : DataType.isBool(t);
+
+export interface Source {
+  runs: string;
+  curves: string | null;
+}
+
+/**
+ * The runs files of the input with their curves files: a .arrow file (its curves file is the sibling
+ * X-curves.arrow of X-runs.arrow, none for other names), or a sweep directory — its runs.arrow plus any
+ * not yet compacted .parts/ shards, as `groksweep merge` reads them.
+ */
+export function runsSources(input: string): Source[] {
+  const expected = "a directory holding runs.arrow (or a sweep's .parts/), or a runs .arrow file";
+  if (!existsSync(input)) throw new UsageError("DIR", input, `${expected} (not found)`);
+  if (!statSync(input).isDirectory()) {
+    const runs = resolve(input);
+    const m = /^(.*)runs(\.arrow)$/.exec(basename(runs));
+    return [{ runs, curves: m ? join(dirname(runs), `${m[1]}curves${m[2]}`) : null }];
+  }
+  const srcs = sources(input).map((x) => ({ runs: resolve(x.runs), curves: resolve(x.curves) }));
+  if (srcs.length === 0) throw new UsageError("DIR", input, `${expected} (no runs.arrow in it)`);
+  return srcs;
+}
+
+function readTable(path: string): Table {
+  try {
+    return tableFromIPC(readFileSync(path));
+  } catch (e) {
+    throw new UsageError("DIR", path, `an Arrow IPC file (${(e as Error).message.split("\n")[0]})`);
+  }
+}
+
+/** All runs of the input by run_id; a run_id seen twice (a shard not yet compacted) keeps its first copy.
+ *  Rows are stored in completion order, which varies with scheduling: sorting makes the bootstrap
+ *  (which resamples seeds in cell order) independent of it. */
+export function readRuns(input: string): Run[] {
+  const runs: Run[] = [],
+    seen = new Set<number>();
+  for (const { runs: file } of runsSources(input)) {
+    const t = readTable(file);
+    const cols: Record<string, Value[]> = {};
+    for (const [name, kind] of Object.entries(KIND)) {
+      const f = t.schema.fields.find((x) => x.name === name);
+      if (!f && name in LATER) {
+        cols[name] = new Array(t.numRows).fill(LATER[name]);
+        continue;
+      }
+      if (!f) throw new UsageError("DIR", file, `a runs table with column ${name}`);
+      if (!isKind(f.type, kind)) throw new UsageError("DIR", file, `column ${name} of type ${kind}, not ${f.type}`);
+      cols[name] = [...t.getChild(name)!] as Value[];
+    }
+    for (let i = 0; i < t.numRows; i++) {
+      const run_id = cols.run_id[i] as number;
+      if (seen.has(run_id)) continue;
+      seen.add(run_id);
+      const cfg = Object.fromEntries(CONFIG_COLUMNS.map((c) => [c, cols[c][i]])) as Config;
+      runs.push({
+        file,
+        run_id,
+        seed: cols.seed[i] as number,
+        cfg,
+        status: cols.status[i] as string,
+        t_grok: cols.t_grok[i] as number | null,
+        t_mem: cols.t_mem[i] as number | null,
+        wc: cols.wc[i] as number | null,
+        max_steps: cols.max_steps[i] as number,
+      });
+    }
+  }
+  return runs.sort((a, b) => a.run_id - b.run_id);
+}
