@@ -8,6 +8,22 @@ export interface Counts {
   failed: number;
 }
 
+/** No run finished yet, of `total`. */
+export const noCounts = (total: number): Counts => ({
+  done: 0,
+  total,
+  grokked: 0,
+  censored: 0,
+  diverged: 0,
+  failed: 0,
+});
+
+/** Count one finished run (any other status counts only as done). */
+export function tally(c: Counts, status: unknown): void {
+  c.done++;
+  if (status === "grokked" || status === "censored" || status === "diverged" || status === "failed") c[status]++;
+}
+
 export class Progress {
   private t0 = performance.now();
   private last = 0;
@@ -28,9 +44,10 @@ export class Progress {
     if (this.tty) {
       const w = 24,
         fill = Math.round((w * c.done) / Math.max(c.total, 1));
-      process.stderr.write(
-        `\r[${"#".repeat(fill)}${"-".repeat(w - fill)}] ${c.done}/${c.total} runs  ${rate.toFixed(2)} runs/s  ETA ${fmtTime(eta)}  grokked ${c.grokked} censored ${c.censored} diverged ${c.diverged} failed ${c.failed}\x1b[K`,
-      );
+      const bar = `[${"#".repeat(fill)}${"-".repeat(w - fill)}] ${c.done}/${c.total} runs`,
+        speed = `${rate.toFixed(2)} runs/s  ETA ${fmtTime(eta)}`,
+        outcomes = `grokked ${c.grokked} censored ${c.censored} diverged ${c.diverged} failed ${c.failed}`;
+      process.stderr.write(`\r${bar}  ${speed}  ${outcomes}\x1b[K`);
     } else {
       process.stderr.write(
         JSON.stringify({

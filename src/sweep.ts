@@ -1,16 +1,16 @@
-// Runs a sweep's runs on a piscina pool: longest first, measured-Wc runs released once their
-// free controls are done, results flushed to the store as they come, resumable and interruptible.
+// Runs a sweep's runs on a piscina pool: longest first, measured-Wc runs released by the control gate
+// (src/gate.ts), results flushed to the store as they come, resumable and interruptible.
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { loadKernels, kernelsMeta, KernelChoice, Kernels } from "./kernels.js";
-import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup } from "./store.js";
+import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup, Completed } from "./store.js";
 import { Sweep, SweepRun, controlKey } from "./spec.js";
 import { runRecord } from "./arrow.js";
-import { Progress, Counts } from "./progress.js";
+import { Progress, Counts, noCounts, tally } from "./progress.js";
+import { ControlGate } from "./gate.js";
 import { UsageError } from "./options.js";
 import { VERSION } from "./version.js";
-import { median } from "./stats.js";
-import type { Done } from "./worker.js";
+import type { Done, Task } from "./worker.js";
 import type { RunResult } from "./run.js";
 
 export type Phase = "control" | "dependent";
@@ -98,157 +98,177 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
   const kernels = loadKernels(opts.kernels ?? "auto");
   const store = new Store(opts.out, sweepMeta(sw, opts, kernels));
   const done = new Map((await store.open()).map((c) => [c.runId, c]));
-  const counts: Counts = { done: 0, total: chosen.length, grokked: 0, censored: 0, diverged: 0, failed: 0 };
-  const tally = (status: unknown) => {
-    counts.done++;
-    if (status === "grokked" || status === "censored" || status === "diverged" || status === "failed") counts[status]++;
-  };
-  for (const r of chosen) if (done.has(r.runId)) tally(done.get(r.runId)!.status);
-
-  // measured Wc: the grokked free runs of each control key, from this directory, --wc-from, and this
-  // invocation; kept per norm group, since a clamp of one group (--clamp-group) targets that group's norm
-  const controlWc = new Map<string, WcByGroup[]>();
-  const addControl = (key: string, status: unknown, wc: WcByGroup) => {
-    if (!controlWc.has(key)) controlWc.set(key, []);
-    if (status === "grokked" && typeof wc.all === "number") controlWc.get(key)!.push(wc);
-  };
-  for (const c of done.values()) {
-    const r = sw.runs[c.runId];
-    if (r && r.cfg.arm === "free") addControl(controlKey(r.cfg), c.status, c.wc);
-  }
-  const fromFile = await readControls(opts.wcFrom, sw.hash);
-  for (const [key, wcs] of fromFile) for (const wc of wcs) addControl(key, "grokked", wc);
-
   const todo = chosen.filter((r) => !done.has(r.runId));
-  const waiting = new Map<string, SweepRun[]>(); // control key → dependent runs not yet released
-  const pendingControls = new Map<string, number>(); // control key → its free runs still to finish here
-  for (const r of todo)
-    if (r.cfg.arm === "free") pendingControls.set(controlKey(r.cfg), (pendingControls.get(controlKey(r.cfg)) ?? 0) + 1);
-  const todoIds = new Set(todo.map((r) => r.runId)),
-    freeOf = new Map<string, number[]>();
-  for (const c of sw.runs)
-    if (c.cfg.arm === "free") {
-      const k = controlKey(c.cfg);
-      if (!freeOf.has(k)) freeOf.set(k, []);
-      freeOf.get(k)!.push(c.runId);
-    }
-  for (const r of todo.filter((r) => r.measure)) {
-    const key = r.measure!;
-    if (!fromFile.has(key) && (freeOf.get(key) ?? []).some((id) => !done.has(id) && !todoIds.has(id))) {
-      throw new UsageError(
-        "--shard",
-        opts.shard?.join("/"),
-        `a slice that holds the free controls of its "wc: measure" runs — run --phase control, merge, then --phase dependent --wc-from MERGED/runs.arrow (README: Running on a cluster)`,
-      );
-    }
-    if (!waiting.has(key)) waiting.set(key, []);
-    waiting.get(key)!.push(r);
-  }
-  const byCost = (a: SweepRun, b: SweepRun) => b.cost - a.cost || a.runId - b.runId;
+  const gate = await openGate(sw, todo, done, opts);
+  const results = new Results(store, opts, chosen, done);
   const ready = todo.filter((r) => !r.measure).sort(byCost);
-  const failedNow: Record<string, unknown>[] = [];
-  const release = (key: string) => {
-    const deps = waiting.get(key);
-    if (!deps || (pendingControls.get(key) ?? 0) > 0) return;
-    waiting.delete(key);
-    const wcs = controlWc.get(key) ?? [];
-    for (const r of deps) {
-      const g = r.cfg.clampGroup,
-        vals = wcs.map((w) => w[g]).filter((x): x is number => typeof x === "number");
-      if (!vals.length)
-        failedNow.push(
-          failedRecord(
-            r,
-            `wc: measure: no free control with ${key} grokked, so Wc${g === "all" ? "" : ` of group ${g}`} is unknown`,
-          ),
-        );
-      else ready.push({ ...r, cfg: { ...r.cfg, wc: median(vals) } });
-    }
-    ready.sort(byCost);
+  const admit = () => {
+    const before = ready.length;
+    for (const { run, error } of gate.release())
+      if (error === undefined) ready.push(run);
+      else results.add(failedRecord(run, error), []);
+    if (ready.length > before) ready.sort(byCost);
   };
-  for (const key of [...waiting.keys()]) release(key);
-
-  // results are buffered and flushed as parts: at most flushRuns runs or flushMs of work are at risk
-  const progress = new Progress(opts.quiet);
-  let runsBuf: Record<string, unknown>[] = [],
-    curvesBuf: Record<string, unknown>[] = [],
-    lastFlush = performance.now();
-  const flush = () => {
-    store.appendPart(runsBuf, curvesBuf);
-    runsBuf = [];
-    curvesBuf = [];
-    lastFlush = performance.now();
+  admit();
+  const pool = new Workers(kernels, opts.workers);
+  const trained = (r: SweepRun, d: Done) => {
+    results.add(d.run, d.curves);
+    gate.finished(r, { status: d.run.status, wc: wcOf(d.run) });
+    admit();
   };
-  const finish = (run: Record<string, unknown>, curves: Record<string, unknown>[]) => {
-    runsBuf.push(run);
-    curvesBuf.push(...curves);
-    tally(run.status);
-    if (runsBuf.length >= (opts.flushRuns ?? 256) || performance.now() - lastFlush >= (opts.flushMs ?? 2000)) flush();
-    progress.update(counts);
+  const failed = (r: SweepRun, e: Error) => {
+    if (pool.stopping) return; // killed by the signal, not failed: the next invocation trains it
+    results.add(failedRecord(r, String(e?.message ?? e)), []);
+    gate.finished(r, null);
+    admit();
   };
-  const drainFailed = () => {
-    while (failedNow.length) finish(failedNow.shift()!, []);
-  };
-  drainFailed();
-
-  let stopping: NodeJS.Signals | null = null;
-  const pool = new Piscina({
-    filename: new URL("./worker-entry.cjs", import.meta.url).href,
-    minThreads: opts.workers,
-    maxThreads: opts.workers,
-    idleTimeout: 3_600_000,
-    workerData: { kernels },
-  });
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (!stopping) {
-      stopping = sig;
-      void pool.destroy();
-    }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   try {
     const inFlight = new Set<Promise<void>>();
-    const launch = (r: SweepRun) => {
-      const p: Promise<void> = pool
-        .run({ runId: r.runId, cfg: r.cfg })
-        .then(
-          (d: Done) => {
-            finish(d.run, d.curves);
-            if (r.cfg.arm === "free") {
-              addControl(controlKey(r.cfg), d.run.status, wcOf(d.run));
-              onControlDone(r);
-            }
-          },
-          (e: Error) => {
-            if (stopping) return;
-            finish(failedRecord(r, String(e?.message ?? e)), []);
-            if (r.cfg.arm === "free") onControlDone(r);
-          },
-        )
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    };
-    const onControlDone = (r: SweepRun) => {
-      const key = controlKey(r.cfg);
-      pendingControls.set(key, (pendingControls.get(key) ?? 1) - 1);
-      release(key);
-      drainFailed();
-    };
-    while (!stopping && (ready.length || inFlight.size)) {
-      while (!stopping && ready.length && inFlight.size < opts.workers * 2) launch(ready.shift()!);
+    while (!pool.stopping && (ready.length || inFlight.size)) {
+      while (!pool.stopping && ready.length && inFlight.size < opts.workers * 2) {
+        const r = ready.shift()!;
+        const p: Promise<void> = pool
+          .run(r)
+          .then(
+            (d) => trained(r, d),
+            (e: Error) => failed(r, e),
+          )
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
       if (inFlight.size) await Promise.race(inFlight);
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!stopping) await pool.destroy();
-    flush();
+    await pool.close();
+    results.flush();
     await store.compact();
-    progress.end(counts);
+    results.end();
   }
-  if (stopping) return { code: stopping === "SIGINT" ? 130 : 143, counts };
-  return { code: counts.failed > 0 ? 1 : 0, counts };
+  const code = pool.stopping ? (pool.stopping === "SIGINT" ? 130 : 143) : results.counts.failed > 0 ? 1 : 0;
+  return { code, counts: results.counts };
+}
+
+/** Longest first (the pool's tail is shortest), ties by run_id. */
+const byCost = (a: SweepRun, b: SweepRun) => b.cost - a.cost || a.runId - b.runId;
+
+/** The gate of this invocation, told the controls finished earlier: in this directory and in --wc-from. */
+async function openGate(
+  sw: Sweep,
+  todo: SweepRun[],
+  done: Map<number, Completed>,
+  opts: Pick<SweepOptions, "wcFrom" | "shard">,
+): Promise<ControlGate> {
+  const gate = new ControlGate(todo);
+  for (const c of done.values()) {
+    const r = sw.runs[c.runId];
+    if (r && r.cfg.arm === "free") gate.known(controlKey(r.cfg), c.status, c.wc);
+  }
+  const given = await readControls(opts.wcFrom, sw.hash);
+  for (const [key, wcs] of given) for (const wc of wcs) gate.known(key, "grokked", wc);
+  checkSlice(sw, todo, done, given, opts.shard);
+  return gate;
+}
+
+/** A "wc: measure" run's free controls must be done, trained here, or given by --wc-from: otherwise its gate
+ *  would wait for runs of another slice (--shard). */
+function checkSlice(
+  sw: Sweep,
+  todo: SweepRun[],
+  done: Map<number, Completed>,
+  given: Map<string, unknown>,
+  shard: [number, number] | null,
+): void {
+  const here = new Set(todo.map((r) => r.runId));
+  const elsewhere = new Set(
+    sw.runs
+      .filter((c) => c.cfg.arm === "free" && !done.has(c.runId) && !here.has(c.runId))
+      .map((c) => controlKey(c.cfg)),
+  );
+  if (todo.some((r) => r.measure && !given.has(r.measure) && elsewhere.has(r.measure))) {
+    throw new UsageError(
+      "--shard",
+      shard?.join("/"),
+      'a slice that holds the free controls of its "wc: measure" runs — run --phase control, merge, ' +
+        "then --phase dependent --wc-from MERGED/runs.arrow (README: Running on a cluster)",
+    );
+  }
+}
+
+/** Finished runs on their way to the store: buffered and flushed as parts, so that at most flushRuns runs
+ *  or flushMs of work are at risk, and counted on the progress line. */
+class Results {
+  readonly counts: Counts;
+  private runs: Record<string, unknown>[] = [];
+  private curves: Record<string, unknown>[] = [];
+  private lastFlush = performance.now();
+  private readonly progress: Progress;
+
+  /** `chosen`: the runs of this invocation; those in `done` count as finished from the start. */
+  constructor(
+    private readonly store: Store,
+    private readonly opts: Pick<SweepOptions, "quiet" | "flushRuns" | "flushMs">,
+    chosen: SweepRun[],
+    done: Map<number, Completed>,
+  ) {
+    this.counts = noCounts(chosen.length);
+    for (const r of chosen) if (done.has(r.runId)) tally(this.counts, done.get(r.runId)!.status);
+    this.progress = new Progress(opts.quiet);
+  }
+
+  add(run: Record<string, unknown>, curves: Record<string, unknown>[]): void {
+    this.runs.push(run);
+    this.curves.push(...curves);
+    tally(this.counts, run.status);
+    const { flushRuns = 256, flushMs = 2000 } = this.opts;
+    if (this.runs.length >= flushRuns || performance.now() - this.lastFlush >= flushMs) this.flush();
+    this.progress.update(this.counts);
+  }
+
+  flush(): void {
+    this.store.appendPart(this.runs, this.curves);
+    this.runs = [];
+    this.curves = [];
+    this.lastFlush = performance.now();
+  }
+
+  end(): void {
+    this.progress.end(this.counts);
+  }
+}
+
+/** The piscina pool. SIGINT and SIGTERM destroy it (runs in flight are dropped, not failed) and are kept
+ *  for the exit code. */
+class Workers {
+  stopping: NodeJS.Signals | null = null;
+  private readonly pool: Piscina;
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    if (!this.stopping) {
+      this.stopping = sig;
+      void this.pool.destroy();
+    }
+  };
+
+  constructor(kernels: Kernels, workers: number) {
+    this.pool = new Piscina({
+      filename: new URL("./worker-entry.cjs", import.meta.url).href,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 3_600_000,
+      workerData: { kernels },
+    });
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
+  }
+
+  run(r: SweepRun): Promise<Done> {
+    return this.pool.run({ runId: r.runId, cfg: r.cfg } satisfies Task);
+  }
+
+  async close(): Promise<void> {
+    process.off("SIGINT", this.onSignal);
+    process.off("SIGTERM", this.onSignal);
+    if (!this.stopping) await this.pool.destroy();
+  }
 }
 
 const wcOf = (row: Record<string, any>): WcByGroup =>
