@@ -180,7 +180,8 @@ export class Store {
       for await (const b of batches(s.runs)) {
         const ids = b.getChild("run_id")!.toArray(),
           st = b.getChild("status")!;
-        const cols = Object.entries(WC_COLUMNS).map(([g, c]) => [g, b.getChild(c)] as const); // older files lack the group columns
+        // older files lack the group columns
+        const cols = Object.entries(WC_COLUMNS).map(([g, c]) => [g, b.getChild(c)] as const);
         for (let i = 0; i < b.numRows; i++) {
           done.push({
             runId: ids[i],

@@ -12,7 +12,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-test("tiny sweep: controls first, clamp runs at ρ × the median Wc of the grokked controls; re-running skips finished runs", () => {
+const TINY_TITLE =
+  "tiny sweep: controls first, clamp runs at ρ × the median Wc of the grokked controls; " +
+  "re-running skips finished runs";
+test(TINY_TITLE, () => {
   const out = tmp();
   const r = cli(["sweep", TINY, "--out", out, "--workers", "2"]);
   assert.equal(r.code, 0, r.stderr);
