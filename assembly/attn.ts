@@ -14,10 +14,11 @@
 // into the table gradients (pairs ascending) and goes back through the small table GEMMs; the key
 // side is rank one per head: with c[t, h] = dS[t, h]/√dh and y_h = Σ_t c[t, h]·x̂_t,
 // dWk[:, h cols] = y_h ⊗ q_h, dq_h = y_h·Wk[:, h cols], dx̂_t += Σ_h c[t, h]·κ_h.
-import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addMat, pad4, EVAL_ROWS,
-         G_EMBED, G_ATTN, G_MLP, G_UNEMBED, MODEL_ATTN, theta, grad, trA, trB, trY, keepForward, takeForward } from "./layout";
+import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addTensor, thetaSize, pad4, EVAL_ROWS,
+         theta, grad, trA, trB, trY, keepForward, takeForward } from "./layout";
+import { Model, Group, Tensor, TensorFlag, Act } from "./codes";
 import { gemmNN, gemmTN, transpose } from "./gemm";
-import { actSpan, hsum, madd, ACT_GELU } from "./math";
+import { actSpan, hsum, madd } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
@@ -46,35 +47,43 @@ let bLG: usize = 0, bInv1: usize = 0, bInv2: usize = 0, bdA: usize = 0, bdB: usi
 let eW: usize = 0, eR: usize = 0, eM: usize = 0, eZ: usize = 0, eR2: usize = 0, eF: usize = 0;
 let eLG: usize = 0, eInv1: usize = 0, eInv2: usize = 0;
 
-export function setupAttn(p: i32, d: i32, H: i32, heads_: i32, nTrain: i32, nTest: i32): void {
-  begin(MODEL_ATTN);
+/** Lays the attention model out; returns the bytes of memory the run needs (layout.ts finish()). */
+export function setupAttn(p: i32, d: i32, H: i32, heads_: i32, nTrain: i32, nTest: i32): f64 {
+  begin(Model.attn);
   aP = p; V = p + 1; VP = pad4(V); ad = d; aH = H; aH4 = pad4(H); heads = heads_; dh = d / heads;
   aNTrain = nTrain; aNTest = nTest;
-  oE = 0; oP = oE + V * d; oQ = oP + 3 * d; oK = oQ + d * d; oV = oK + d * d; oO = oV + d * d;
-  oIn = oO + d * d; oOut = oIn + d * aH4; oU = oOut + aH4 * d; nAll = oU + d * VP;
-  allocParams(nAll, nAll, nAll);
-  setGroup(G_EMBED, oE, oQ); setGroup(G_ATTN, oQ, oIn); setGroup(G_MLP, oIn, oU); setGroup(G_UNEMBED, oU, nAll);
-  addMat(oQ, d, d, d, false); addMat(oK, d, d, d, false); addMat(oV, d, d, d, false); addMat(oO, d, d, d, false);
-  addMat(oIn, d, H, aH4, false); addMat(oOut, H, d, d, false); addMat(oU, d, V, VP, false);
+  const M = TensorFlag.muon; //    name         rows cols ld   stored flags
+  oE   = addTensor(Tensor.E,    V, d, d,   V,   0);
+  oP   = addTensor(Tensor.P,    3, d, d,   3,   0);
+  oQ   = addTensor(Tensor.Wq,   d, d, d,   d,   M);
+  oK   = addTensor(Tensor.Wk,   d, d, d,   d,   M);
+  oV   = addTensor(Tensor.Wv,   d, d, d,   d,   M);
+  oO   = addTensor(Tensor.Wo,   d, d, d,   d,   M);
+  oIn  = addTensor(Tensor.Win,  d, H, aH4, d,   M);
+  oOut = addTensor(Tensor.Wout, H, d, d,   aH4, M);
+  oU   = addTensor(Tensor.U,    d, V, VP,  d,   M);
+  nAll = thetaSize();
+  allocParams(nAll, nAll);
+  setGroup(Group.embed, oE, oQ); setGroup(Group.attn, oQ, oIn); setGroup(Group.mlp, oIn, oU); setGroup(Group.unembed, oU, nAll);
   allocData(nTrain, nTest, 0);
   allocMuon();
   // activations
   NT = 2 * p + 1;
   const hd = heads * d, ws = heads * 4;
-  tX = alloc(NT * d); tXh = alloc(NT * d); tInv = alloc(NT); tKap = alloc(hd); tV = alloc(NT * d); tQ = alloc(d);
-  tS = alloc(NT * heads); tVO = alloc(NT * hd);
-  tdVO = alloc(NT * hd); tdS = alloc(NT * heads); tY = alloc(hd); tdV = alloc(NT * d); tdQ = alloc(d);
-  tdX = alloc(NT * d); tG2 = alloc(d);
-  WqT = alloc(d * d); WvT = alloc(d * d); WoT = alloc(d * d);
-  WinT = alloc(aH4 * d); WoutT = alloc(d * aH4); UT = alloc(VP * d);
+  tX = alloc(NT, d); tXh = alloc(NT, d); tInv = alloc(NT); tKap = alloc(hd); tV = alloc(NT, d); tQ = alloc(d);
+  tS = alloc(NT, heads); tVO = alloc(NT, hd);
+  tdVO = alloc(NT, hd); tdS = alloc(NT, heads); tY = alloc(hd); tdV = alloc(NT, d); tdQ = alloc(d);
+  tdX = alloc(NT, d); tG2 = alloc(d);
+  WqT = alloc(d, d); WvT = alloc(d, d); WoT = alloc(d, d);
+  WinT = alloc(aH4, d); WoutT = alloc(d, aH4); UT = alloc(VP, d);
   const n = max(nTrain, 1);
-  bW = alloc(n * ws); bR = alloc(n * d); bM = alloc(n * d); bZ = alloc(n * aH4); bD = alloc(n * aH4);
-  bR2 = alloc(n * d); bF = alloc(n * d); bLG = alloc(n * VP); bInv1 = alloc(n); bInv2 = alloc(n);
-  bdA = alloc(n * d); bdB = alloc(n * d);
+  bW = alloc(n, ws); bR = alloc(n, d); bM = alloc(n, d); bZ = alloc(n, aH4); bD = alloc(n, aH4);
+  bR2 = alloc(n, d); bF = alloc(n, d); bLG = alloc(n, VP); bInv1 = alloc(n); bInv2 = alloc(n);
+  bdA = alloc(n, d); bdB = alloc(n, d);
   const e = EVAL_ROWS;
-  eW = alloc(e * ws); eR = alloc(e * d); eM = alloc(e * d); eZ = alloc(e * aH4); eR2 = alloc(e * d); eF = alloc(e * d);
-  eLG = alloc(e * VP); eInv1 = alloc(e); eInv2 = alloc(e);
-  finish();
+  eW = alloc(e, ws); eR = alloc(e, d); eM = alloc(e, d); eZ = alloc(e, aH4); eR2 = alloc(e, d); eF = alloc(e, d);
+  eLG = alloc(e, VP); eInv1 = alloc(e); eInv2 = alloc(e);
+  return finish();
 }
 
 // @ts-ignore: decorator
@@ -85,6 +94,11 @@ export function setupAttn(p: i32, d: i32, H: i32, heads_: i32, nTrain: i32, nTes
 @inline function ld32(base: usize, i: i32): i32 { return load<i32>(base + (<usize>i << 2)); }
 // @ts-ignore: decorator
 @inline function p32(o: usize, k: i32): usize { return o + (<usize>k << 2); }
+// θ and grad at a parameter offset (floats)
+// @ts-ignore: decorator
+@inline function W(o: i32): usize { return theta + (<usize>o << 2); }
+// @ts-ignore: decorator
+@inline function G(o: i32): usize { return grad + (<usize>o << 2); }
 
 /** Parameter-free LayerNorm of one row of w floats (w % 4 == 0): out = (x − μ)/√(var + ε), 1/σ at inv. */
 function lnRow(x: usize, out: usize, inv: usize, w: i32): void {
@@ -115,7 +129,7 @@ function lnRow(x: usize, out: usize, inv: usize, w: i32): void {
 /** The token tables: X, X̂, K, V, q, scores S and VO (see the header). */
 function tables(): void {
   const d = ad, p = aP, hd = heads * d;
-  const E = theta + (<usize>oE << 2), P = theta + (<usize>oP << 2);
+  const E = W(oE), P = W(oP);
   const P0 = P, P1 = row(P, 1, d), P2 = row(P, 2, d);
   for (let t = 0; t < p; t++) {
     const e = row(E, t, d), x0 = row(tX, t, d), x1 = row(tX, p + t, d);
@@ -129,9 +143,9 @@ function tables(): void {
     for (let k = 0; k < d; k += 4) v128.store(p32(x2, k), f32x4.add(v128.load(p32(e, k)), v128.load(p32(P2, k)))); }
   const xh = lnOn ? tXh : tX;
   if (lnOn) for (let t = 0; t < NT; t++) lnRow(row(tX, t, d), row(tXh, t, d), at(tInv, t), d);
-  gemmNN(tV, xh, theta + (<usize>oV << 2), NT, d, d, d, d, d, false);
-  gemmNN(tQ, row(xh, 2 * p, d), theta + (<usize>oQ << 2), 1, d, d, d, d, d, false);
-  const Wk = theta + (<usize>oK << 2);
+  gemmNN(tV, xh, W(oV), NT, d, d, d, d, d, false);
+  gemmNN(tQ, row(xh, 2 * p, d), W(oQ), 1, d, d, d, d, d, false);
+  const Wk = W(oK);
   for (let r = 0; r < d; r++) {
     const wr = row(Wk, r, d);
     for (let h = 0; h < heads; h++) store<f32>(at(row(tKap, h, d), r), dot(at(wr, h * dh), at(tQ, h * dh), dh));
@@ -141,7 +155,7 @@ function tables(): void {
     const xr = row(xh, t, d);
     for (let h = 0; h < heads; h++) store<f32>(at(tS, t * heads + h), dot(row(tKap, h, d), xr, d) * scale);
   }
-  const Wo = theta + (<usize>oO << 2);
+  const Wo = W(oO);
   for (let h = 0; h < heads; h++) gemmNN(at(tVO, h * d), at(tV, h * dh), row(Wo, h * dh, d), NT, dh, d, d, d, hd, false);
 }
 
@@ -178,12 +192,12 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
   const d = ad, H4 = aH4;
   const mp = lnOn ? m : r, fp = lnOn ? f : r2;
   if (lnOn) for (let i = 0; i < n; i++) lnRow(row(r, i, d), row(m, i, d), at(inv1, i), d);
-  gemmNN(z, mp, theta + (<usize>oIn << 2), n, d, H4, d, H4, H4, false);
-  actSpan(z, z, dz, n * H4, ACT_GELU);
+  gemmNN(z, mp, W(oIn), n, d, H4, d, H4, H4, false);
+  actSpan(z, z, dz, n * H4, Act.gelu);
   memory.copy(r2, r, (<usize>n * <usize>d) << 2);
-  gemmNN(r2, z, theta + (<usize>oOut << 2), n, H4, d, H4, d, d, true);
+  gemmNN(r2, z, W(oOut), n, H4, d, H4, d, d, true);
   if (lnOn) for (let i = 0; i < n; i++) lnRow(row(r2, i, d), row(f, i, d), at(inv2, i), d);
-  gemmNN(lg, fp, theta + (<usize>oU << 2), n, d, VP, d, VP, VP, false);
+  gemmNN(lg, fp, W(oU), n, d, VP, d, VP, VP, false);
   for (let i = 0; i < n; i++) {
     const lr = row(lg, i, VP);
     for (let c = V; c < VP; c++) store<f32>(at(lr, c), NEG_BIG);

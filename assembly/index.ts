@@ -1,9 +1,11 @@
-// The kernel ABI. One instance trains one run at a time:
-//   setup(p, d, H, nTrain, nTest, input) or setupAttn(…) → write θ and data at ptr(...)
+// The kernel ABI (its codes: assembly/codes.ts). One instance trains one run at a time:
+//   setup(p, d, H, nTrain, nTest, input) or setupAttn(…) → the bytes it needs, the tensor table
+//   (tensors(), tensor(i, field)) → write θ and data at ptr(Buf…)
 //   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm
 //   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
 import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
-         T, model, MODEL_ATTN, keepForward } from "./layout";
+         T, D4, model, keepForward, nTensors, nParams, tensor } from "./layout";
+import { Model, Arm, Buf, Metric } from "./codes";
 import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, setModel, setLoss } from "./mlp";
 import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain } from "./attn";
 import { correct, resetCorrect } from "./xent";
@@ -14,23 +16,28 @@ export { setWide } from "./gemm";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
+export { tensor };
+/** The run's tensors in θ order: tensor(i, TensorField…) for i < tensors(). */
+export function tensors(): i32 { return nTensors; }
+/** θ's length in floats (the tensors and their padding). */
+export function thetaFloats(): i32 { return nParams; }
+/** The row stride (floats) of the dense inputs at ptr(Buf.trainX) and ptr(Buf.testX). */
+export function xStride(): i32 { return D4; }
 
-export const ARM_FREE = 0, ARM_CLAMP = 1, ARM_RESCALE = 2, ARM_SPHERE = 3;
-let arm = ARM_FREE, tInt = 0, target: f64 = 0;
+let arm = Arm.free, tInt = 0, target: f64 = 0;
 let t = 0;            // optimizer steps taken
 let lastLoss: f64 = 0;
 
 export function setArm(arm_: i32, tInt_: i32, target_: f64): void { arm = arm_; tInt = tInt_; target = target_; t = 0; }
 
-/** Buffer addresses for the host: 0 θ, 1 train a, 2 train b, 3 train y, 4 test a, 5 test b, 6 test y,
- *  7 grad, 8 m, 9 v, 10 train X, 11 test X (dense inputs). */
-export function ptr(which: i32): usize {
+/** Buffer addresses for the host, by Buf code. */
+export function ptr(which: Buf): usize {
   keepForward(false); // the host may write what a kept forward pass was computed from
   switch (which) {
-    case 0: return theta; case 1: return trA; case 2: return trB; case 3: return trY;
-    case 4: return teA; case 5: return teB; case 6: return teY;
-    case 7: return grad; case 8: return mom1; case 9: return mom2;
-    case 10: return trX; case 11: return teX;
+    case Buf.theta: return theta; case Buf.trainA: return trA; case Buf.trainB: return trB; case Buf.trainY: return trY;
+    case Buf.testA: return teA; case Buf.testB: return teB; case Buf.testY: return teY;
+    case Buf.grad: return grad; case Buf.m: return mom1; case Buf.v: return mom2;
+    case Buf.trainX: return trX; case Buf.testX: return teX;
   }
   return 0;
 }
@@ -39,39 +46,41 @@ export function ptr(which: i32): usize {
 export function advance(k: i32): i32 {
   for (let s = 0; s < k; s++) {
     mark(P_START);
-    const loss = model == MODEL_ATTN ? attnForwardBackward() : forwardBackward();
+    const loss = model == Model.attn ? attnForwardBackward() : forwardBackward();
     mark(P_MODEL);
     lastLoss = loss;
     if (!isFinite(loss)) return s;
     optimStep(++t);
     mark(P_OPTIM);
-    if (arm == ARM_SPHERE || (arm == ARM_CLAMP && t >= tInt) || (arm == ARM_RESCALE && t == tInt)) clampNorm(target);
+    if (arm == Arm.sphere || (arm == Arm.clamp && t >= tInt) || (arm == Arm.rescale && t == tInt)) clampNorm(target);
     mark(P_CLAMP);
   }
   return k;
 }
-/** Loss and gradient (into ptr(7)) at the current parameters, without updating them. */
-export function gradient(): f64 { return model == MODEL_ATTN ? attnForwardBackward() : forwardBackward(); }
+/** Loss and gradient (into ptr(Buf.grad)) at the current parameters, without updating them. */
+export function gradient(): f64 { return model == Model.attn ? attnForwardBackward() : forwardBackward(); }
 export function step(): i32 { return t; }
 export function loss(): f64 { return lastLoss; }
 
 // (no managed allocations anywhere: the stub runtime's heap is reused by setup())
 let trainLoss: f64 = 0, trainAcc: f64 = 0, testLoss: f64 = 0, testAcc: f64 = 0;
-/** Train loss, train accuracy, test loss, test accuracy at the current parameters → metric(0..3). */
+/** Train loss, train accuracy, test loss, test accuracy at the current parameters → metric(Metric…). */
 export function evaluate(): void {
   // the train set through the training forward pass, kept for the next step (mlp.ts, attn.ts);
   // the test set in chunks (the token tables are current after the train pass)
   resetCorrect();
-  trainLoss = (model == MODEL_ATTN ? attnEvalTrain() : mlpEvalTrain()) / <f64>nTrain;
+  trainLoss = (model == Model.attn ? attnEvalTrain() : mlpEvalTrain()) / <f64>nTrain;
   trainAcc = <f64>correct / <f64>nTrain;
   resetCorrect();
-  testLoss = (model == MODEL_ATTN ? attnEvalSet(teA, teB, teY, nTest) : mlpEvalSet(teA, teB, teX, teY, nTest)) / <f64>nTest;
+  testLoss = (model == Model.attn ? attnEvalSet(teA, teB, teY, nTest) : mlpEvalSet(teA, teB, teX, teY, nTest)) / <f64>nTest;
   testAcc = <f64>correct / <f64>nTest;
 }
-export function metric(i: i32): f64 { return i == 0 ? trainLoss : i == 1 ? trainAcc : i == 2 ? testLoss : testAcc; }
+export function metric(i: Metric): f64 {
+  return i == Metric.trainLoss ? trainLoss : i == Metric.trainAcc ? trainAcc : i == Metric.testLoss ? testLoss : testAcc;
+}
 
 // Kernel entry points for tests (scratch memory above the run's layout).
-export function scratch(bytes: usize): usize { ensure(top + bytes); return top; }
+export function scratch(bytes: usize): usize { ensure(<usize>top + bytes); return <usize>top; }
 export function testGemmNN(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool): void { gemmNN(c, a, b, M, K, N, K, N, N, acc); }
 export function testGemmTN(c: usize, a: usize, b: usize, R: i32, M: i32, N: i32, acc: bool): void { gemmTN(c, a, b, R, M, N, M, N, N, acc); }
 export function testExp(out: usize, x: usize, n: i32): void {

@@ -4,6 +4,8 @@
 // Constants are read from a table in memory rather than written as f32x4.splat(literal): V8
 // rebuilds every v128 literal inside the loop (three instructions each), a load is one.
 
+import { Act } from "./codes";
+
 const K: usize = memory.data<f32>([
   -87.33654, -87.33654, -87.33654, -87.33654, // EXP_LO
   88.0, 88.0, 88.0, 88.0, // EXP_HI
@@ -122,15 +124,10 @@ const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
   return f32x4.pmin(f32x4.div(f32x4.mul(xc, a), b), kc(ONE));
 }
 
-// Activation codes shared with the host.
-export const ACT_GELU = 0;
-export const ACT_RELU = 1;
-export const ACT_QUAD = 2;
-
 // h = act(z) stored at ph; act'(z) stored at pd when pd != 0.
 // @ts-ignore: decorator
 @inline export function act4(z: v128, act: i32, ph: usize, pd: usize): void {
-  if (act == ACT_GELU) {
+  if (act == Act.gelu) {
     // the exact form 0.5·z·(1 + erf(z/√2)), as torch computes it; GELU'(z) = Φ(z) + z·φ(z)
     const phi = f32x4.mul(kc(HALF), f32x4.add(kc(ONE), erf4(f32x4.mul(z, kc(INV_SQRT2)))));
     v128.store(ph, f32x4.mul(z, phi));
@@ -138,7 +135,7 @@ export const ACT_QUAD = 2;
       const pdf = f32x4.mul(exp4(f32x4.mul(f32x4.mul(z, z), kc(NHALF))), kc(INV_SQRT2PI));
       v128.store(pd, madd(phi, z, pdf));
     }
-  } else if (act == ACT_RELU) {
+  } else if (act == Act.relu) {
     const pos = f32x4.gt(z, f32x4.splat(0.0));
     v128.store(ph, v128.and(z, pos));
     if (pd) v128.store(pd, v128.and(kc(ONE), pos));
@@ -220,7 +217,7 @@ export const ACT_QUAD = 2;
 /** h = act(z) over n floats (n % 4 == 0; h may equal z), act′(z) at d when d != 0. */
 export function actSpan(z: usize, h: usize, d: usize, n: i32, act: i32): void {
   let k = 0;
-  if (act == ACT_GELU) {
+  if (act == Act.gelu) {
     if (d) for (; k + 16 <= n; k += 16) { const o = <usize>k << 2; gelu16(z + o, h + o, d + o); }
     else for (; k + 16 <= n; k += 16) { const o = <usize>k << 2; gelu16(z + o, h + o, 0); }
   }

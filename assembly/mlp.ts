@@ -1,19 +1,19 @@
 // The paper's MLP: logits = act(E_a·W1[:d] + E_b·W1[d:] + b1)·W2 + b2, first layer through the
 // lookup tables T = E·W1 (p × 2H4), so a pair's pre-activation is two row lookups and an add.
 import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
-         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input, IN_TABLE, IN_DENSE,
+         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input,
          EVAL_ROWS, evH, evLG, evInv, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, madd } from "./math";
 import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
+import { Act, Input, Loss } from "./codes";
 import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_DW1, P_DE } from "./profile";
 
-export let act = 0;          // ACT_GELU | ACT_RELU | ACT_QUAD
+export let act = Act.gelu;
 export let layernorm = false;
 export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; keepForward(false); }
-export const LOSS_CE = 0, LOSS_MSE = 1;
-export let lossKind = LOSS_CE;
+export let lossKind = Loss.ce;
 export function setLoss(kind: i32): void { lossKind = kind; keepForward(false); }
 
 
@@ -22,9 +22,9 @@ export function setLoss(kind: i32): void { lossKind = kind; keepForward(false); 
 // @ts-ignore: decorator
 @inline function ld32(base: usize, i: i32): i32 { return load<i32>(base + (<usize>i << 2)); }
 
-/** T = E·W1: both first-layer lookup tables at once (IN_ONEHOT: T is W1 itself). */
+/** T = E·W1: both first-layer lookup tables at once (Input.onehot: T is W1 itself). */
 export function tables(): void {
-  if (input == IN_TABLE) gemmNN(T, E, W1, p, D4, 2 * H4, D4, 2 * H4, 2 * H4, false);
+  if (input == Input.table) gemmNN(T, E, W1, p, D4, 2 * H4, D4, 2 * H4, 2 * H4, false);
 }
 
 // Parameter-free LayerNorm of one row of H real units (padding stays 0); stores 1/σ at inv.
@@ -97,7 +97,7 @@ export function logits(h: usize, n: i32, out: usize): void {
       const o = <usize>k << 2;
       v128.store(r + o, f32x4.add(v128.load(r + o), v128.load(b2 + o)));
     }
-    for (let k = p; k < P4; k++) store<f32>(r + (<usize>k << 2), lossKind == LOSS_MSE ? 0 : NEG_BIG);
+    for (let k = p; k < P4; k++) store<f32>(r + (<usize>k << 2), lossKind == Loss.mse ? 0 : NEG_BIG);
   }
 }
 
@@ -132,7 +132,7 @@ export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
   for (let i = 0; i < n; i++) {
     const r = row(lg, i, P4);
     const y = ld32(py, i);
-    if (lossKind == LOSS_MSE) {
+    if (lossKind == Loss.mse) {
       const c: f32 = 1.0 / <f32>p;
       let q: f32 = 0;
       for (let k = 0; k < p; k++) { const e = load<f32>(r + (<usize>k << 2)) - (k == y ? <f32>1.0 - c : -c); q += e * e; }
@@ -149,7 +149,7 @@ export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): 
   let total: f64 = 0;
   for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
     const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
-    if (input == IN_DENSE) hiddenDense(px + ((<usize>i0 * <usize>D4) << 2), m, evH, 0, evInv);
+    if (input == Input.dense) hiddenDense(px + ((<usize>i0 * <usize>D4) << 2), m, evH, 0, evInv);
     else hidden(pa + o, pb + o, m, evH, 0, evInv);
     logits(evH, m, evLG);
     total += lossAndAccuracy(evLG, py + o, m);
@@ -159,7 +159,7 @@ export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): 
 
 function forward(): void {
   tables(); mark(P_TABLES);
-  if (input == IN_DENSE) hiddenDense(trX, nTrain, Hh, Dact, lnInv);
+  if (input == Input.dense) hiddenDense(trX, nTrain, Hh, Dact, lnInv);
   else hidden(trA, trB, nTrain, Hh, Dact, lnInv);
   mark(P_HIDDEN);
   logits(Hh, nTrain, LG); mark(P_LOGITS);
@@ -184,7 +184,7 @@ export function forwardBackward(): f64 {
   const gE = grad, gW1 = gE + (<usize>nE << 2), gW2 = gW1 + (<usize>nW1 << 2);
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
   if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
-  const loss = lossKind == LOSS_MSE ? mseAndGrad(gb2) : lossAndGrad(gb2);
+  const loss = lossKind == Loss.mse ? mseAndGrad(gb2) : lossAndGrad(gb2);
   mark(P_LOSS);
   // backward: output layer
   gemmTN(gW2, Hh, LG, n, H4, P4, H4, P4, P4, false); mark(P_DW2);
@@ -192,7 +192,7 @@ export function forwardBackward(): f64 {
   gemmNN(DH, LG, W2T, n, P4, H4, P4, H4, H4, false); mark(P_DH);
   // one pass over the rows: through LayerNorm and the activation (DH becomes dz), db1 += dz, and dz
   // scattered into the table gradients dT[a, :H] and dT[b, H:] (rows ascending, as a column sum would)
-  const w = 2 * H4, dense = input == IN_DENSE;
+  const w = 2 * H4, dense = input == Input.dense;
   if (!dense) memory.fill(dT, 0, (<usize>p * <usize>w) << 2);
   memory.fill(gb1, 0, <usize>H4 << 2);
   for (let i = 0; i < n; i++) {
@@ -229,7 +229,7 @@ export function forwardBackward(): f64 {
   }
   mark(P_BACK_ACT);
   if (dense) gemmTN(gW1, trX, DH, n, D4, H4, D4, H4, H4, false);
-  else if (input == IN_TABLE) { // IN_ONEHOT: dT is gW1 already
+  else if (input == Input.table) { // Input.onehot: dT is gW1 already
     gemmTN(gW1, E, dT, p, D4, w, D4, w, w, false); mark(P_DW1);
     transpose(W1T, W1, D4, w);
     gemmNN(gE, dT, W1T, p, w, D4, w, D4, D4, false);

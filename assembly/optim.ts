@@ -1,30 +1,27 @@
 // Optimizers over the flat parameter span, norms, and norm interventions.
-import { theta, grad, mom1, mom2, nTrained, nDecay, nMats, mat, groupLo, groupHi, pad4, msX, msA, msB, msT } from "./layout";
+import { theta, grad, mom1, mom2, nTrained, nDecay, nTensors, tensor, groupLo, groupHi, pad4, msX, msA, msB, msT } from "./layout";
+import { Optim, WdSchedule, Group, TensorField, TensorFlag } from "./codes";
 import { newtonSchulz } from "./muon";
 
-export const OPT_ADAMW = 0; // decoupled decay (the paper)
-export const OPT_ADAM = 1;  // L2 added to the gradient
-export const OPT_SGD = 2;   // L2 added to the gradient, heavy-ball momentum
-export const OPT_MUON = 3;  // Muon on the 2-D weight matrices, AdamW on the rest (embeddings, biases)
-
-export let optim = OPT_ADAMW;
+// Optim.adamw: decoupled decay (the paper); adam: L2 added to the gradient; sgd: L2 added to the
+// gradient, heavy-ball momentum; muon: Muon on the 2-D weight matrices, AdamW on the rest (embeddings, biases).
+export let optim = Optim.adamw;
 export let lr: f32 = 1e-3, wd: f32 = 1, beta1: f32 = 0.9, beta2: f32 = 0.999, eps: f32 = 1e-8, momentum: f32 = 0;
 
 export function setOptim(optim_: i32, lr_: f32, wd_: f32, beta1_: f32, beta2_: f32, eps_: f32, momentum_: f32): void {
   optim = optim_; lr = lr_; wd = wd_; beta1 = beta1_; beta2 = beta2_; eps = eps_; momentum = momentum_;
-  wdKind = WD_CONST;
+  wdKind = WdSchedule.constant;
 }
 
 // Weight-decay schedule: const; step (λ from step s1 on, 0 before); ramp (0 before s0, linear to λ at s1).
-export const WD_CONST = 0, WD_STEP = 1, WD_RAMP = 2;
-let wdKind = WD_CONST, wdS0 = 0, wdS1 = 0;
+let wdKind = WdSchedule.constant, wdS0 = 0, wdS1 = 0;
 export function setWdSchedule(kind: i32, s0: i32, s1: i32): void { wdKind = kind; wdS0 = s0; wdS1 = s1; }
 
 /** λ used by the update from step s to s + 1. */
 // @ts-ignore: decorator
 @inline function wdAt(s: i32): f32 {
-  if (wdKind == WD_CONST) return wd;
-  if (wdKind == WD_STEP) return s >= wdS1 ? wd : 0;
+  if (wdKind == WdSchedule.constant) return wd;
+  if (wdKind == WdSchedule.step) return s >= wdS1 ? wd : 0;
   if (s < wdS0) return 0;
   if (s >= wdS1) return wd;
   return <f32>(<f64>wd * <f64>(s - wdS0) / <f64>(wdS1 - wdS0));
@@ -46,7 +43,7 @@ const EXP_BITS: usize = memory.data<i32>([0x7F800000, 0x7F800000, 0x7F800000, 0x
 /** Update θ from grad for step t (1-based). Only θ[0, nDecay) is decayed; θ[nTrained, …) is frozen. */
 export function optimStep(t: i32): void {
   const wd = wdAt(t - 1);
-  if (optim == OPT_ADAM || optim == OPT_SGD) {
+  if (optim == Optim.adam || optim == Optim.sgd) {
     // coupled L2: g ← g + λθ on the decayed span
     const vwd = f32x4.splat(wd);
     for (let i = 0; i < nDecay; i += 4) {
@@ -54,7 +51,7 @@ export function optimStep(t: i32): void {
       v128.store(grad + o, f32x4.add(v128.load(grad + o), f32x4.mul(vwd, v128.load(theta + o))));
     }
   }
-  if (optim == OPT_SGD) {
+  if (optim == Optim.sgd) {
     const vmu = f32x4.splat(momentum), vlr = f32x4.splat(lr), expMask = v128.load(EXP_BITS);
     for (let i = 0; i < nTrained; i += 4) {
       const o = <usize>i << 2;
@@ -64,11 +61,13 @@ export function optimStep(t: i32): void {
     }
     return;
   }
-  if (optim != OPT_MUON) { adamRange(0, nTrained, t, wd); return; }
+  if (optim != Optim.muon) { adamRange(0, nTrained, t, wd); return; }
   // Muon: each matrix by Newton–Schulz, AdamW on the spans between them
   let lo = 0;
-  for (let i = 0; i < nMats; i++) {
-    const off = mat(i, 0), end = off + (mat(i, 4) ? mat(i, 1) >> 1 : mat(i, 1)) * mat(i, 3);
+  for (let i = 0; i < nTensors; i++) {
+    const flags = tensor(i, TensorField.flags), rows = tensor(i, TensorField.rows);
+    if (!(flags & TensorFlag.muon)) continue;
+    const off = tensor(i, TensorField.offset), end = off + (flags & TensorFlag.split ? rows >> 1 : rows) * tensor(i, TensorField.ld);
     if (off > lo) adamRange(lo, off, t, wd);
     muonMatrix(i, wd);
     lo = end;
@@ -84,7 +83,7 @@ function adamRange(lo: i32, hi: i32, t: i32, wd: f32): void {
   const vb1 = f32x4.splat(beta1), vc1 = f32x4.splat(1.0 - beta1);
   const vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(1.0 - beta2);
   const vbc1 = f32x4.splat(bc1), vbc2 = f32x4.splat(bc2), veps = f32x4.splat(eps), vnlr = f32x4.splat(-lr);
-  const decay = f32x4.splat(optim != OPT_ADAM ? <f32>1.0 - lr * wd : <f32>1.0), expMask = v128.load(EXP_BITS);
+  const decay = f32x4.splat(optim != Optim.adam ? <f32>1.0 - lr * wd : <f32>1.0), expMask = v128.load(EXP_BITS);
   // two vectors a step, loaded before either is stored, the upper one first: V8's revectorizer makes
   // one 256-bit operation of each pair (mlp.ts hidden()). θ·1 = θ exactly, so the undecayed tail of a
   // pair that straddles nDecay multiplies by 1.
@@ -127,11 +126,12 @@ function adamRange(lo: i32, hi: i32, t: i32, wd: f32): void {
   return split && r >= h ? off + (r - h) * ld + (ld >> 1) + c : off + r * ld + c;
 }
 
-/** Muon on matrix i (Jordan's update with Nesterov momentum μ = `momentum`; scaled by 0.2·√max(rows,
+/** Muon on tensor i (Jordan's update with Nesterov momentum μ = `momentum`; scaled by 0.2·√max(rows,
  *  cols) so its RMS matches AdamW's and one --lr serves both, as in Moonlight): m ← μm + (1 − μ)g,
  *  u = NS5((1 − μ)g + μm), θ ← θ(1 − ηλ) − η·0.2·√max(rows, cols)·u. */
 function muonMatrix(i: i32, wd: f32): void {
-  const off = mat(i, 0), rows = mat(i, 1), cols = mat(i, 2), ld = mat(i, 3), split = mat(i, 4) != 0;
+  const off = tensor(i, TensorField.offset), rows = tensor(i, TensorField.rows), cols = tensor(i, TensorField.cols);
+  const ld = tensor(i, TensorField.ld), split = (tensor(i, TensorField.flags) & TensorFlag.split) != 0;
   const tr = rows > cols, R = tr ? cols : rows, C = tr ? rows : cols, R4 = pad4(R), C4 = pad4(C);
   memory.fill(msX, 0, (<usize>R4 * <usize>C4) << 2);
   const mu = momentum;
@@ -170,11 +170,11 @@ export function sumSq(ptr: usize, n: i32): f64 {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-/** ‖group g‖ (G_ALL: the decayed span, i.e. ‖W‖). */
+/** ‖group g‖ (Group.all: the decayed span, i.e. ‖W‖). */
 export function groupNorm(g: i32): f64 { return Math.sqrt(sumSq(theta + (<usize>groupLo(g) << 2), groupHi(g) - groupLo(g))); }
-export function weightNorm(): f64 { return groupNorm(0); }
+export function weightNorm(): f64 { return groupNorm(Group.all); }
 
-let clampGroup = 0;
+let clampGroup = Group.all;
 export function setClampGroup(g: i32): void { clampGroup = g; }
 
 /** Scale the clamp group (default: all of E, W1, W2) so that its norm = target (biases and moments untouched). */

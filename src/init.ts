@@ -23,7 +23,7 @@ export function initParams(p: number, d: number, H: number, seed: number, scale 
   };
 }
 
-/** Any model's initial parameters, named as in src/models.ts. */
+/** Any model's initial parameters, named as the kernels' tensor table names them (assembly/codes.ts Tensor). */
 export function initFor(c: RunConfig): Params {
   const { p, d, H, seed, initScale: s } = c;
   if (c.model === "tian") {

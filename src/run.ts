@@ -3,7 +3,8 @@ import { Abi, Net, Params } from "./engine.js";
 import { initFor } from "./init.js";
 import { split, decode, Split } from "./task.js";
 import { parityTask } from "./parity.js";
-import { RunConfig, logGrid, wdSchedule, modelGroups, GROUPS, Group } from "./options.js";
+import { RunConfig, logGrid, wdSchedule, modelGroups } from "./options.js";
+import { Act, Arm, Group, Loss, Metric, Optim } from "./codes.js";
 import { observe, Observed } from "./observe.js";
 
 export type Status = "grokked" | "censored" | "diverged" | "failed";
@@ -47,10 +48,6 @@ export interface RunResult {
   split: Split;
 }
 
-const ARM_CODE = { free: 0, clamp: 1, rescale: 2, sphere: 3 } as const;
-const ACT_CODE = { gelu: 0, relu: 1, quad: 2 } as const;
-const OPTIM_CODE = { adamw: 0, adam: 1, sgd: 2, muon: 3 } as const;
-export const GROUP_CODE: Record<Group, number> = { all: 0, embed: 1, attn: 2, mlp: 3, unembed: 4 };
 const NO_SPLIT: Split = { train: new Int32Array(0), test: new Int32Array(0) };
 
 /** Sets up a run in the wasm instance, starting from the seed's split and init (or given ones). */
@@ -79,14 +76,14 @@ export function prepare(
   }
   net.setParams(init?.params ?? initFor(cfg));
   if (cfg.model === "attn") abi.setAttnLayernorm(cfg.layernorm ? 1 : 0);
-  else abi.setModel(ACT_CODE[cfg.act], cfg.layernorm ? 1 : 0);
-  abi.setLoss(cfg.loss === "mse" ? 1 : 0);
-  abi.setOptim(OPTIM_CODE[cfg.optim], cfg.lr, cfg.wd, 0.9, 0.999, 1e-8, cfg.momentum);
+  else abi.setModel(Act[cfg.act], cfg.layernorm ? 1 : 0);
+  abi.setLoss(Loss[cfg.loss]);
+  abi.setOptim(Optim[cfg.optim], cfg.lr, cfg.wd, 0.9, 0.999, 1e-8, cfg.momentum);
   abi.setWdSchedule(...wdSchedule(cfg.wdSchedule));
-  abi.setClampGroup(GROUP_CODE[cfg.clampGroup]);
+  abi.setClampGroup(Group[cfg.clampGroup]);
   // sphere: the reference norm is wc when given, else the initial norm (of the clamp group)
-  const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(GROUP_CODE[cfg.clampGroup]) : (cfg.wc ?? 0);
-  abi.setArm(ARM_CODE[cfg.arm], cfg.tInt, cfg.rho * ref);
+  const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(Group[cfg.clampGroup]) : (cfg.wc ?? 0);
+  abi.setArm(Arm[cfg.arm], cfg.tInt, cfg.rho * ref);
   return { net, split: sp, bits };
 }
 
@@ -95,9 +92,12 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
   // evaluate() keeps for the next step
   const E = cfg.observe.length ? net.embedding() : null;
   abi.evaluate();
-  const [train_loss, train_acc, test_loss, test_acc] = [0, 1, 2, 3].map((i) => abi.metric(i));
+  const train_loss = abi.metric(Metric.trainLoss),
+    train_acc = abi.metric(Metric.trainAcc),
+    test_loss = abi.metric(Metric.testLoss),
+    test_acc = abi.metric(Metric.testAcc);
   const has = modelGroups(cfg),
-    norm = (g: Group) => (has.includes(g) ? abi.groupNorm(GROUP_CODE[g]) : NaN);
+    norm = (g: keyof typeof Group) => (has.includes(g) ? abi.groupNorm(Group[g]) : NaN);
   const embed = norm("embed"),
     attn = norm("attn"),
     mlp = norm("mlp"),

@@ -10,6 +10,8 @@ import { abi, cli, tmp, specFile, runRows, curveRows } from "./helpers.js";
 import { median } from "../src/stats.js";
 import { relErr } from "./ref.js";
 import { Rng } from "../src/rng.js";
+import { Net } from "../src/engine.js";
+import { Arm, Buf, Group, Metric, Optim, WdSchedule } from "../src/codes.js";
 import {
   ATTN_TENSORS,
   AttnModel,
@@ -22,55 +24,32 @@ import {
   zerosLike,
 } from "./attnref.js";
 
-const pad4 = (x: number) => (x + 3) & ~3;
 const W = () => abi() as any;
 
-/** θ offsets (floats) and row strides of each tensor, as assembly/attn.ts setupAttn() lays them out. */
-function layout(m: AttnModel) {
-  const { p, d, H } = m,
-    V = p + 1,
-    H4 = pad4(H),
-    VP = pad4(V),
-    s = attnShapes(m);
-  const ld: Record<string, number> = { E: d, P: d, Wq: d, Wk: d, Wv: d, Wo: d, Win: H4, Wout: d, U: VP };
-  const stored: Record<string, number> = { Wout: H4 };
-  const off: Record<string, number> = {};
-  let o = 0;
-  for (const t of ATTN_TENSORS) {
-    off[t] = o;
-    o += (stored[t] ?? s[t][0]) * ld[t];
-  }
-  return { off, ld, s, n: o };
-}
-const f32 = (ptr: number, n: number) => new Float32Array(W().memory.buffer, ptr, n);
-const i32 = (ptr: number, n: number) => new Int32Array(W().memory.buffer, ptr, n);
+/** evaluate()'s results by name. */
+const metrics = () =>
+  Object.fromEntries(
+    (["trainLoss", "trainAcc", "testLoss", "testAcc"] as const).map((k) => [k, W().metric(Metric[k]) as number]),
+  ) as Record<keyof typeof Metric, number>;
 
-function writeParams(m: AttnModel, w: AttnParams): void {
-  const L = layout(m),
-    th = f32(W().ptr(0), L.n);
-  th.fill(0);
-  for (const t of ATTN_TENSORS) {
-    const [r, c] = L.s[t];
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) th[L.off[t] + i * L.ld[t] + j] = w[t][i * c + j];
-  }
-}
-/** Buffer 0 (θ) or 7 (grad) in the public layout, with the padding entries listed separately. */
-function readParams(m: AttnModel, which = 0): { w: AttnParams; padding: number[] } {
-  const L = layout(m),
-    th = f32(W().ptr(which), L.n),
-    w = zerosLike(m),
-    used = new Uint8Array(L.n);
-  for (const t of ATTN_TENSORS) {
-    const [r, c] = L.s[t];
-    for (let i = 0; i < r; i++)
-      for (let j = 0; j < c; j++) {
-        const o = L.off[t] + i * L.ld[t] + j;
-        w[t][i * c + j] = th[o];
+/** Buffer θ (Buf.theta) or its gradient (Buf.grad) in the public layout, the tensors placed where the
+ *  wasm's tensor table says; the entries no tensor covers (padding) listed separately. */
+function readParams(net: Net, which: Buf): { w: AttnParams; padding: number[] } {
+  const n = net.layout.nParams,
+    th = net.f32(W().ptr(which), n),
+    used = new Uint8Array(n),
+    got = net.params(which),
+    w = {} as AttnParams;
+  for (const t of net.layout.tensors)
+    for (let r = 0; r < t.rows; r++)
+      for (let c = 0; c < t.cols; c++) {
+        const o = t.at(r) + c;
+        assert.ok(o < n && !used[o], `${t.name}[${r}, ${c}] at ${o}: outside θ or overlapping another tensor`);
         used[o] = 1;
       }
-  }
+  for (const t of ATTN_TENSORS) w[t] = Float64Array.from(got[t]);
   const padding: number[] = [];
-  for (let o = 0; o < L.n; o++) if (!used[o]) padding.push(th[o]);
+  for (let o = 0; o < n; o++) if (!used[o]) padding.push(th[o]);
   return { w, padding };
 }
 
@@ -105,16 +84,14 @@ function pairs(p: number, nTrain: number, seed: number) {
 
 function setupWasm(m: AttnModel, w: AttnParams, nTrain: number, seed = 1) {
   const { tr, te } = pairs(m.p, nTrain, seed);
-  W().setupAttn(m.p, m.d, m.H, m.heads, tr.a.length, te.a.length);
+  const net = new Net(W(), { model: "attn", dense: false, ...m, nTrain: tr.a.length, nTest: te.a.length });
+  // the wasm's layout has the reference's tensors, with the same shapes
+  assert.deepEqual(net.shapes(), attnShapes(m));
   W().setAttnLayernorm(m.layernorm ? 1 : 0);
-  writeParams(m, w);
-  i32(W().ptr(1), tr.a.length).set(tr.a);
-  i32(W().ptr(2), tr.a.length).set(tr.b);
-  i32(W().ptr(3), tr.a.length).set(tr.y);
-  i32(W().ptr(4), te.a.length).set(te.a);
-  i32(W().ptr(5), te.a.length).set(te.b);
-  i32(W().ptr(6), te.a.length).set(te.y);
-  return { tr, te };
+  net.setParams(Object.fromEntries(ATTN_TENSORS.map((t) => [t, Float32Array.from(w[t])])));
+  net.setData("train", tr.a, tr.b, tr.y);
+  net.setData("test", te.a, te.b, te.y);
+  return { tr, te, net };
 }
 
 const SIZES: (AttnModel & { n: number })[] = [
@@ -161,9 +138,9 @@ for (const c of SIZES) {
   test(`attention wasm loss and gradients equal the float64 reference: ${JSON.stringify(c)}`, () => {
     const m: AttnModel = c,
       w = init(m, 5 + c.p);
-    const { tr } = setupWasm(m, w, c.n);
+    const { tr, net } = setupWasm(m, w, c.n);
     const loss = W().gradient();
-    const { w: g, padding } = readParams(m, 7);
+    const { w: g, padding } = readParams(net, Buf.grad);
     const ref = attnLossAndGrad(m, w, tr.a, tr.b, tr.y);
     assert.ok(Math.abs(loss - ref.loss) / ref.loss < 1e-6, `loss ${loss} vs ${ref.loss}`);
     const errs: string[] = [];
@@ -177,7 +154,8 @@ for (const c of SIZES) {
       "gradient padding is not exactly +0",
     );
     process.stdout.write(
-      `# ${JSON.stringify(c)}: loss rel ${(Math.abs(loss - ref.loss) / ref.loss).toExponential(1)}; ${errs.join(", ")}\n`,
+      `# ${JSON.stringify(c)}: loss rel ${(Math.abs(loss - ref.loss) / ref.loss).toExponential(1)}; ` +
+        `${errs.join(", ")}\n`,
     );
   });
 }
@@ -191,11 +169,11 @@ for (const ln of [false, true]) {
       wd = 1,
       steps = 100;
     const w = init(m, 21, 0.7);
-    const { tr, te } = setupWasm(m, w, 60, 9);
-    W().setOptim(0, lr, wd, 0.9, 0.999, 1e-8, 0);
-    W().setWdSchedule(0, 0, 0);
-    W().setClampGroup(0);
-    W().setArm(0, 0, 0);
+    const { tr, te, net } = setupWasm(m, w, 60, 9);
+    W().setOptim(Optim.adamw, lr, wd, 0.9, 0.999, 1e-8, 0);
+    W().setWdSchedule(WdSchedule.constant, 0, 0);
+    W().setClampGroup(Group.all);
+    W().setArm(Arm.free, 0, 0);
     const st = adamState(m);
     let worstNorm = 0,
       worstLoss = 0;
@@ -208,15 +186,16 @@ for (const ln of [false, true]) {
       worstNorm = Math.max(worstNorm, Math.abs(W().weightNorm() - nr) / nr);
     }
     process.stdout.write(
-      `# trajectory (layernorm ${ln}): max rel ‖W‖ error ${worstNorm.toExponential(2)}, train loss ${worstLoss.toExponential(2)}\n`,
+      `# trajectory (layernorm ${ln}): max rel ‖W‖ error ${worstNorm.toExponential(2)}, ` +
+        `train loss ${worstLoss.toExponential(2)}\n`,
     );
     assert.ok(worstNorm <= 1e-4, `‖W‖ relative error ${worstNorm}`);
     assert.ok(worstLoss <= 1e-3, `train loss relative error ${worstLoss}`);
     // group norms partition ‖W‖
-    const gs = [1, 2, 3, 4].map((g) => W().groupNorm(g));
+    const gs = [Group.embed, Group.attn, Group.mlp, Group.unembed].map((g) => W().groupNorm(g));
     assert.ok(Math.abs(Math.hypot(...gs) - W().weightNorm()) < 1e-4 * W().weightNorm());
     // padding stays exactly 0 in θ
-    const { w: got, padding } = readParams(m, 0);
+    const { w: got, padding } = readParams(net, Buf.theta);
     assert.ok(
       padding.every((x) => Object.is(x, 0)),
       "θ padding is not exactly +0 after training",
@@ -225,16 +204,19 @@ for (const ln of [false, true]) {
     W().evaluate();
     const rTr = attnLossAndGrad(m, got, tr.a, tr.b, tr.y, false),
       rTe = attnLossAndGrad(m, got, te.a, te.b, te.y, false);
-    const errs = [Math.abs(W().metric(0) - rTr.loss) / rTr.loss, Math.abs(W().metric(2) - rTe.loss) / rTe.loss];
+    const e = metrics(),
+      errs = [Math.abs(e.trainLoss - rTr.loss) / rTr.loss, Math.abs(e.testLoss - rTe.loss) / rTe.loss];
     process.stdout.write(
-      `# evaluate (layernorm ${ln}): train loss ${W().metric(0).toFixed(4)} acc ${W().metric(1).toFixed(3)}, test loss ${W().metric(2).toFixed(4)} acc ${W().metric(3).toFixed(3)}; rel loss errors ${errs.map((e) => e.toExponential(1)).join(", ")}\n`,
+      `# evaluate (layernorm ${ln}): train loss ${e.trainLoss.toFixed(4)} acc ${e.trainAcc.toFixed(3)}, ` +
+        `test loss ${e.testLoss.toFixed(4)} acc ${e.testAcc.toFixed(3)}; ` +
+        `rel loss errors ${errs.map((x) => x.toExponential(1)).join(", ")}\n`,
     );
     assert.ok(
       errs.every((e) => e < 1e-5),
       `evaluate losses: ${errs}`,
     );
-    assert.equal(W().metric(1), rTr.acc);
-    assert.equal(W().metric(3), rTe.acc);
+    assert.equal(e.trainAcc, rTr.acc);
+    assert.equal(e.testAcc, rTe.acc);
   });
 }
 
@@ -245,10 +227,11 @@ test("attention evaluate(): chunked evaluation (> 128 rows) equals the reference
   W().evaluate();
   const rTr = attnLossAndGrad(m, w, tr.a, tr.b, tr.y, false),
     rTe = attnLossAndGrad(m, w, te.a, te.b, te.y, false);
-  assert.ok(Math.abs(W().metric(0) - rTr.loss) / rTr.loss < 1e-6, `${W().metric(0)} vs ${rTr.loss}`);
-  assert.ok(Math.abs(W().metric(2) - rTe.loss) / rTe.loss < 1e-6, `${W().metric(2)} vs ${rTe.loss}`);
-  assert.equal(W().metric(1), rTr.acc);
-  assert.equal(W().metric(3), rTe.acc);
+  const e = metrics();
+  assert.ok(Math.abs(e.trainLoss - rTr.loss) / rTr.loss < 1e-6, `${e.trainLoss} vs ${rTr.loss}`);
+  assert.ok(Math.abs(e.testLoss - rTe.loss) / rTe.loss < 1e-6, `${e.testLoss} vs ${rTe.loss}`);
+  assert.equal(e.trainAcc, rTr.acc);
+  assert.equal(e.testAcc, rTe.acc);
   // evaluation does not disturb training: the gradient afterwards equals a fresh one
   const g0 = W().gradient();
   W().evaluate();

@@ -198,7 +198,8 @@ export function adamState(m: AttnModel): AdamState {
   return { m: zerosLike(m), v: zerosLike(m), t: 0 };
 }
 
-/** One AdamW step in float64 (decoupled decay θ ← θ(1 − ηλ) on every tensor, then Adam with bias corrections). */
+/** One AdamW step in float64 (decoupled decay θ ← θ(1 − ηλ) on every tensor, then Adam with bias
+ *  corrections). */
 export function adamwStep(
   w: AttnParams,
   g: AttnParams,
