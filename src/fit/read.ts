@@ -3,74 +3,26 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { tableFromIPC, Table, DataType } from "apache-arrow";
-import { UsageError } from "../options.js";
-import { LATER_DEFAULTS } from "../arrow.js";
+import { UsageError, OPTION_COLUMNS } from "../options.js";
+import { LATER_DEFAULTS, RUN_COLUMNS } from "../arrow.js";
 import { sources } from "../store.js";
 
-/** Columns that define a configuration (the default group key): runs.arrow minus seed and outcomes. */
-export const CONFIG_COLUMNS = [
-  "task",
-  "model",
-  "op",
-  "p",
-  "frac",
-  "d",
-  "H",
-  "act",
-  "layernorm",
-  "optim",
-  "lr",
-  "wd",
-  "momentum",
-  "wd_schedule",
-  "init_scale",
-  "arm",
-  "rho",
-  "wc_ref",
-  "t_int",
-  "max_steps",
-  "heads",
-  "loss",
-  "clamp_group",
-  "n_bits",
-  "k_bits",
-] as const;
-export type ConfigCol = (typeof CONFIG_COLUMNS)[number];
+/** Columns that define a configuration (the default group key): the option columns of the network, its
+ *  training, the intervention and the budget (src/option-table.ts roles), in runs.arrow's order. */
+const GROUPING = new Set(
+  OPTION_COLUMNS.filter((o) => ["config", "intervention", "budget"].includes(o.role)).map((o) => o.name),
+);
+export const CONFIG_COLUMNS: readonly string[] = RUN_COLUMNS.map(([name]) => name).filter((n) => GROUPING.has(n));
+export type ConfigCol = string;
 
 export type Kind = "int" | "float" | "utf8" | "bool";
-export const KIND: Record<string, Kind> = {
-  run_id: "int",
-  seed: "int",
-  task: "utf8",
-  model: "utf8",
-  op: "utf8",
-  p: "int",
-  frac: "float",
-  d: "int",
-  H: "int",
-  act: "utf8",
-  layernorm: "bool",
-  optim: "utf8",
-  lr: "float",
-  wd: "float",
-  momentum: "float",
-  arm: "utf8",
-  rho: "float",
-  wc_ref: "float",
-  t_int: "int",
-  max_steps: "int",
-  t_mem: "int",
-  t_grok: "int",
-  wc: "float",
-  status: "utf8",
-  wd_schedule: "utf8",
-  init_scale: "float",
-  heads: "int",
-  loss: "utf8",
-  clamp_group: "utf8",
-  n_bits: "int",
-  k_bits: "int",
-};
+const kindOf = (t: DataType): Kind =>
+  DataType.isInt(t) ? "int" : DataType.isFloat(t) ? "float" : DataType.isBool(t) ? "bool" : "utf8";
+/** The columns fit reads, with their kinds as runs.arrow is written. */
+const READ = new Set(["run_id", "seed", ...CONFIG_COLUMNS, "t_mem", "t_grok", "wc", "status"]);
+export const KIND: Record<string, Kind> = Object.fromEntries(
+  RUN_COLUMNS.filter(([name]) => READ.has(name)).map(([name, type]) => [name, kindOf(type)]),
+);
 /** Columns added after the first schema: files without them get these values. */
 const LATER: Record<string, Value> = LATER_DEFAULTS;
 
