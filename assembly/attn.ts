@@ -219,43 +219,59 @@ export function attnEvalTrain(): f64 {
   return scoreRows(0, bLG, trY, aNTrain);
 }
 
-/** Mean cross-entropy over the train set; writes dLoss/dθ into grad (padding stays 0). */
+/** One full-batch step's loss and gradient: the forward pass (or the one evaluate() kept), then back
+ *  through each section in reverse. Mean cross-entropy over the train set; dLoss/dθ into grad (padding
+ *  stays 0). */
 export function attnForwardBackward(): f64 {
-  const n = aNTrain, d = ad, p = aP, H4 = aH4, hd = heads * d, ws = heads * 4;
-  if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
-  const loss = xentAndGrad(bLG, trY, n, VP, 0);
-  const gE = grad + (<usize>oE << 2), gP = grad + (<usize>oP << 2), gQ = grad + (<usize>oQ << 2), gK = grad + (<usize>oK << 2);
-  const gV = grad + (<usize>oV << 2), gO = grad + (<usize>oO << 2), gIn = grad + (<usize>oIn << 2), gOut = grad + (<usize>oOut << 2);
-  const gU = grad + (<usize>oU << 2);
-  const mp = lnOn ? bM : bR, fp = lnOn ? bF : bR2;
-  // unembedding and the final LayerNorm: bdA = dLoss/dr2
-  gemmTN(gU, fp, bLG, n, d, VP, d, VP, VP, false);
-  transpose(UT, theta + (<usize>oU << 2), d, VP);
+  if (!takeForward()) forward();                      // tables, attend, dense (evaluate() may have left it: keepForward)
+  const loss = xentAndGrad(bLG, trY, aNTrain, VP, 0); // bLG becomes dLoss/dlogits
+  unembedBack();                                      // gU; dLoss/dr2
+  mlpBack();                                          // gWout, gWin; dLoss/dr
+  attendBack();                                       // dVO, dS; the residual's dx_2
+  valueBack();                                        // gWo, gWv; dX̂ along the values
+  scoresBack();                                       // gWk, gWq; dX̂ along the scores and the query
+  embedBack();                                        // gE, gP
+  return loss;
+}
+
+/** The unembedding and the final LayerNorm: gU = fᵀ·dlogits, bdA = dLoss/dr2. */
+function unembedBack(): void {
+  const n = aNTrain, d = ad, fp = lnOn ? bF : bR2;
+  gemmTN(G(oU), fp, bLG, n, d, VP, d, VP, VP, false);
+  transpose(UT, W(oU), d, VP);
   gemmNN(bdA, bLG, UT, n, VP, d, VP, d, d, false);
   if (lnOn) for (let i = 0; i < n; i++) lnBack(row(bdA, i, d), row(bF, i, d), load<f32>(at(bInv2, i)), d, d);
-  // MLP: gWout, then du into bZ (u is no longer needed), dz = du ⊙ GELU'(z), gWin, dm into bdB
-  gemmTN(gOut, bZ, bdA, n, H4, d, H4, d, d, false);
-  transpose(WoutT, theta + (<usize>oOut << 2), H4, d);
+}
+
+/** The MLP: gWout, then du into bZ (u is no longer needed), dz = du ⊙ GELU'(z), gWin, dm into bdB;
+ *  then bdB = dLoss/dr = dr2 + LN'(dm). */
+function mlpBack(): void {
+  const n = aNTrain, d = ad, H4 = aH4, mp = lnOn ? bM : bR;
+  gemmTN(G(oOut), bZ, bdA, n, H4, d, H4, d, d, false);
+  transpose(WoutT, W(oOut), H4, d);
   gemmNN(bZ, bdA, WoutT, n, d, H4, d, H4, H4, false);
   const total = n * H4;
   for (let k = 0; k < total; k += 4) {
     const o = <usize>k << 2;
     v128.store(bZ + o, f32x4.mul(v128.load(bZ + o), v128.load(bD + o)));
   }
-  gemmTN(gIn, mp, bZ, n, d, H4, d, H4, H4, false);
-  transpose(WinT, theta + (<usize>oIn << 2), d, H4);
+  gemmTN(G(oIn), mp, bZ, n, d, H4, d, H4, H4, false);
+  transpose(WinT, W(oIn), d, H4);
   gemmNN(bdB, bZ, WinT, n, H4, d, H4, d, d, false);
-  // dr = dr2 + LN'(dm) (into bdB)
   for (let i = 0; i < n; i++) {
     const g = row(bdB, i, d), g2 = row(bdA, i, d);
     if (lnOn) lnBack(g, row(bM, i, d), load<f32>(at(bInv1, i)), d, d);
     for (let k = 0; k < d; k += 4) v128.store(p32(g, k), f32x4.add(v128.load(p32(g, k)), v128.load(p32(g2, k))));
   }
-  // attention, per pair (ascending): dx_2 += dr; dVO rows += w·dr; dS via the softmax Jacobian
+}
+
+/** Attention, per pair (ascending), from dr: the residual's dx_2 summed into tG2; dVO rows += w·dr;
+ *  dS via the softmax Jacobian (tdS). */
+function attendBack(): void {
+  const n = aNTrain, d = ad, p = aP, hd = heads * d, ws = heads * 4, t2 = 2 * p;
   memory.fill(tdVO, 0, (<usize>NT * <usize>hd) << 2);
   memory.fill(tdS, 0, (<usize>NT * <usize>heads) << 2);
   memory.fill(tG2, 0, <usize>d << 2);
-  const t2 = 2 * p;
   for (let i = 0; i < n; i++) {
     const t0 = ld32(trA, i), t1 = p + ld32(trB, i);
     const g = row(bdB, i, d), wi = row(bW, i, ws);
@@ -284,18 +300,26 @@ export function attnForwardBackward(): f64 {
       store<f32>(s2, load<f32>(s2) + w2 * (dw2 - sw));
     }
   }
-  // back through the tables: VO → dV, gWo; then X̂ → gWv, gWq, dX̂ (value and query paths)
-  const Wo = theta + (<usize>oO << 2);
-  transpose(WoT, Wo, d, d);
+}
+
+/** The value path back through the tables: VO → dV and gWo per head, then gWv = X̂ᵀ·dV and tdX = dX̂ = dV·Wvᵀ. */
+function valueBack(): void {
+  const d = ad, hd = heads * d, xh = lnOn ? tXh : tX;
+  transpose(WoT, W(oO), d, d);
   for (let h = 0; h < heads; h++) {
     gemmNN(at(tdV, h * dh), at(tdVO, h * d), at(WoT, h * dh), NT, d, dh, hd, d, d, false);
-    gemmTN(row(gO, h * dh, d), at(tV, h * dh), at(tdVO, h * d), NT, dh, d, d, hd, d, false);
+    gemmTN(row(G(oO), h * dh, d), at(tV, h * dh), at(tdVO, h * d), NT, dh, d, d, hd, d, false);
   }
-  const xh = lnOn ? tXh : tX;
-  gemmTN(gV, xh, tdV, NT, d, d, d, d, d, false);
-  transpose(WvT, theta + (<usize>oV << 2), d, d);
+  gemmTN(G(oV), xh, tdV, NT, d, d, d, d, d, false);
+  transpose(WvT, W(oV), d, d);
   gemmNN(tdX, tdV, WvT, NT, d, d, d, d, d, false);
-  // scores (rank one per head): y_h = Σ_t c[t, h]·x̂_t (t ascending); dx̂_t += Σ_h c[t, h]·κ_h
+}
+
+/** The score path (rank one per head, see the header): y_h = Σ_t c[t, h]·x̂_t (t ascending) and
+ *  dx̂_t += Σ_h c[t, h]·κ_h; then the key and query side: gWk[r, h cols] = y_h[r]·q_h, dq_h = y_h·Wk[:, h cols]
+ *  (r ascending), gWq = x̂_2ᵀ·dq, dx̂_2 += dq·Wqᵀ. */
+function scoresBack(): void {
+  const d = ad, hd = heads * d, t2 = 2 * aP, xh = lnOn ? tXh : tX;
   const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>dh));
   memory.fill(tY, 0, <usize>hd << 2);
   for (let t = 0; t < NT; t++) {
@@ -309,8 +333,7 @@ export function attnForwardBackward(): f64 {
       }
     }
   }
-  // gWk[r, h cols] = y_h[r]·q_h; dq_h = y_h·Wk[:, h cols] (r ascending)
-  const Wk = theta + (<usize>oK << 2);
+  const Wk = W(oK), gK = G(oK);
   memory.fill(tdQ, 0, <usize>d << 2);
   for (let r = 0; r < d; r++) {
     const gr = row(gK, r, d), wr = row(Wk, r, d);
@@ -322,13 +345,19 @@ export function attnForwardBackward(): f64 {
       }
     }
   }
-  gemmTN(gQ, row(xh, t2, d), tdQ, 1, d, d, d, d, d, false);
-  transpose(WqT, theta + (<usize>oQ << 2), d, d);
+  gemmTN(G(oQ), row(xh, t2, d), tdQ, 1, d, d, d, d, d, false);
+  transpose(WqT, W(oQ), d, d);
   gemmNN(row(tdX, t2, d), tdQ, WqT, 1, d, d, d, d, d, true);
+}
+
+/** The token rows' inputs: dX = LN'(dX̂), plus the residual's dx_2 (tG2); then the embeddings and
+ *  positions, gE[t] = dX[a row t] + dX[b row t] (gE[p] = dx_2) and gP[pos] = the sum of its rows. */
+function embedBack(): void {
+  const d = ad, p = aP, t2 = 2 * p;
   if (lnOn) for (let t = 0; t < NT; t++) lnBack(row(tdX, t, d), row(tXh, t, d), load<f32>(at(tInv, t)), d, d);
   { const x2 = row(tdX, t2, d);
     for (let k = 0; k < d; k += 4) v128.store(p32(x2, k), f32x4.add(v128.load(p32(x2, k)), v128.load(p32(tG2, k)))); }
-  // embeddings and positions
+  const gE = G(oE), gP = G(oP);
   const gP0 = gP, gP1 = row(gP, 1, d), gP2 = row(gP, 2, d);
   memory.fill(gP0, 0, (<usize>2 * <usize>d) << 2);
   for (let t = 0; t < p; t++) {
@@ -342,7 +371,6 @@ export function attnForwardBackward(): f64 {
   }
   memory.copy(row(gE, p, d), row(tdX, t2, d), <usize>d << 2);
   memory.copy(gP2, row(tdX, t2, d), <usize>d << 2);
-  return loss;
 }
 
 /** Summed cross-entropy of n pairs; correct argmax predictions are tallied (xent.ts). */
