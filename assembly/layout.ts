@@ -33,6 +33,7 @@ export let trX: usize = 0, teX: usize = 0;
 export let evH: usize = 0, evLG: usize = 0, evInv: usize = 0;
 // Muon scratch (a padded matrix, its Gram matrix and two temporaries).
 export let msX: usize = 0, msA: usize = 0, msB: usize = 0, msT: usize = 0;
+
 // The layout's end in bytes: 64 bits, so that a run too large for wasm32 is measured, not wrapped
 // (its addresses are meaningless, and finish() does not commit it).
 export let top: u64 = 0;
