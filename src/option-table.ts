@@ -7,15 +7,11 @@ import { roundHalfEven, BASE_OPS } from "./task.js";
 import { OBSERVABLES, Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
 import { z } from "zod";
+import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, WdSchedule } from "./codes.js";
 
-export const ARMS = ["free", "clamp", "rescale", "sphere"] as const;
-export const ACTS = ["gelu", "relu", "quad"] as const;
-export const OPTIMS = ["adamw", "adam", "sgd", "muon"] as const;
+export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS };
+
 export const TASKS = ["modular", "parity"] as const;
-export const MODELS = ["mlp", "attn", "tian"] as const;
-export const LOSSES = ["ce", "mse"] as const;
-/** Parameter groups a clamp can target (per-group norms are logged as norm_<group>). */
-export const GROUPS = ["all", "embed", "attn", "mlp", "unembed"] as const;
 export type Arm = (typeof ARMS)[number];
 export type Group = (typeof GROUPS)[number];
 
@@ -57,13 +53,13 @@ const forParity =
     parity(c) ? ([PARITY, value] as [string, (c: Cfg) => T]) : null;
 const positive = (x: number) => x > 0;
 
-/** [kind, s0, s1] for the kernels: const → 0; step:S → 1, S, S; ramp:S0:S1 → 2, S0, S1 (S0 < S1). */
-export function wdSchedule(spec: string): [number, number, number] {
-  if (spec === "const") return [0, 0, 0];
+/** [kind, s0, s1] for the kernels: const → constant; step:S → step, S, S; ramp:S0:S1 → ramp, S0, S1 (S0 < S1). */
+export function wdSchedule(spec: string): [WdSchedule, number, number] {
+  if (spec === "const") return [WdSchedule.constant, 0, 0];
   let m = /^step:(\d+)$/.exec(spec);
-  if (m && +m[1] <= MAX_INT) return [1, +m[1], +m[1]];
+  if (m && +m[1] <= MAX_INT) return [WdSchedule.step, +m[1], +m[1]];
   m = /^ramp:(\d+):(\d+)$/.exec(spec);
-  if (m && +m[1] < +m[2] && +m[2] <= MAX_INT) return [2, +m[1], +m[2]];
+  if (m && +m[1] < +m[2] && +m[2] <= MAX_INT) return [WdSchedule.ramp, +m[1], +m[2]];
   throw new UsageError("--wd-schedule", spec, "const, step:S or ramp:S0:S1 with S0 < S1");
 }
 
