@@ -260,10 +260,12 @@ test("censoring: cells with a censored median are excluded and noted; Tobit uses
     Math.log(median(runs.filter((x) => x.cfg.rho === r && x.t_grok !== null).map((x) => x.t_grok!))),
   );
   t.diagnostic(
-    `α = 7.5: OLS on uncensored medians ${d.alpha.toFixed(3)}, Tobit ${mle.alpha.toFixed(3)}, OLS on truncated medians ${ols(rhos, tm).slope.toFixed(3)}`,
+    `α = 7.5: OLS on uncensored medians ${d.alpha.toFixed(3)}, Tobit ${mle.alpha.toFixed(3)}, ` +
+      `OLS on truncated medians ${ols(rhos, tm).slope.toFixed(3)}`,
   );
   assert.ok(ols(rhos, tm).slope < truth.alpha - 0.5, `truncated: ${ols(rhos, tm).slope}`);
-  assert.deepEqual((trunc.delay_law.per_p[0] as Row).excluded_rhos, [1.25, 1.35]); // exclusion does not depend on --median
+  // exclusion does not depend on --median
+  assert.deepEqual((trunc.delay_law.per_p[0] as Row).excluded_rhos, [1.25, 1.35]);
 });
 
 test("--rho-min/--rho-max restrict the fitted ρ, while every cell is still reported", () => {

@@ -14,7 +14,8 @@ const median = (xs: number[]) => {
 const rawRuns = (dir: string) =>
   [...tableFromIPC(readFileSync(join(dir, "runs.arrow")))].map((r) => r.toJSON()).sort((a, b) => a.run_id - b.run_id);
 
-/** 12 runs, seconds: 3 free controls, then clamp at ρ ∈ {0.95, 1.05, 1.15} × their median Wc (T_grok ≈ 190 → 830 here). */
+/** 12 runs, seconds: 3 free controls, then clamp at ρ ∈ {0.95, 1.05, 1.15} × their median Wc
+ *  (T_grok ≈ 190 → 830 here). */
 const SMALL = {
   name: "reproduce-test",
   p: 23,
@@ -146,7 +147,8 @@ test("--dry-run prints the plan and its cost, and runs and writes nothing", () =
   assert.equal(quick.code, 0, quick.stderr);
   assert.match(quick.stdout, /examples\/quick\/delay-law\.yaml/);
   assert.match(quick.stdout, /cost: +≤ [\d,]+ steps/);
-  assert.doesNotMatch(quick.stdout, /expected:/); // another configuration: the paper's medians say nothing about its cost
+  // another configuration: the paper's medians say nothing about its cost
+  assert.doesNotMatch(quick.stdout, /expected:/);
   for (const r of [paper, quick]) {
     assert.doesNotMatch(r.stdout, /\d+\/\d+ runs:|^wrote/m); // no sweep, no analysis
     assert.equal(r.stderr, "");

@@ -67,7 +67,8 @@ export function fitOptionsBuilder(y: Argv): Argv {
     .option("median", {
       type: "string",
       describe:
-        "T_grok median of a cell in fits and levers: all (censored seeds = +∞) | grokked (grokked seeds only, the paper's tables) [all]",
+        "T_grok median of a cell in fits and levers: all (censored seeds = +∞) | " +
+        "grokked (grokked seeds only, the paper's tables) [all]",
     })
     .option("censored", {
       type: "string",
@@ -121,7 +122,6 @@ async function cmdFit(argv: Record<string, unknown>): Promise<void> {
   if (argv.json) process.stdout.write(JSON.stringify(result) + "\n");
   else process.stdout.write(formatFit(result) + (out !== undefined ? `\nwrote ${resolve(out)}\n` : ""));
 }
-
 
 export const command = "fit <input>";
 export const describe = "per-configuration summaries, the Wc power law, the delay law and lever ratios of a sweep";

@@ -15,13 +15,11 @@ export const describe =
   "merge shard directories of one sweep into --out, de-duplicated by run_id; reports missing runs";
 
 export function builder(y: Argv): Argv {
-  return y
-    .positional("dirs", { type: "string", array: true, describe: "shard output directories" })
-    .option("out", {
-      type: "string",
-      demandOption: true,
-      describe: "directory for the merged runs.arrow and curves.arrow",
-    });
+  return y.positional("dirs", { type: "string", array: true, describe: "shard output directories" }).option("out", {
+    type: "string",
+    demandOption: true,
+    describe: "directory for the merged runs.arrow and curves.arrow",
+  });
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -43,7 +41,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
         throw new UsageError(
           "DIR",
           dir,
-          `output of the same spec as ${from} (spec ${m.get("groksweep.spec_hash")} ≠ ${meta.get("groksweep.spec_hash")})`,
+          `output of the same spec as ${from} ` +
+            `(spec ${m.get("groksweep.spec_hash")} ≠ ${meta.get("groksweep.spec_hash")})`,
         );
       }
       if (meta && kernelsOf(m) !== kernelsOf(meta)) {
@@ -78,7 +77,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   process.stdout.write(`merged ${n} runs from ${dirs.length} director${dirs.length === 1 ? "y" : "ies"} → ${out}\n`);
   if (missing.length) {
     process.stderr.write(
-      `missing ${missing.length} of ${expected.length} runs: run_id ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}\n`,
+      `missing ${missing.length} of ${expected.length} runs: ` +
+        `run_id ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}\n`,
     );
     process.exitCode = 1;
   }

@@ -52,7 +52,8 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(readSpec(specFile));
   const plan = delayLawPlan(sw, specArg !== undefined ? "--spec" : "--scale", specFile);
   if (!argv["dry-run"]) await checkSameSweep(resolve(out as string), sw.hash);
-  const title = `reproduce ${experiment} ${specArg !== undefined ? `--spec ${specFile}` : `--scale ${scale}: ${specFile}`}`;
+  const title =
+    `reproduce ${experiment} ` + (specArg !== undefined ? `--spec ${specFile}` : `--scale ${scale}: ${specFile}`);
   process.stdout.write(planText(plan, sw, title, workers));
   if (argv["dry-run"]) return;
 
@@ -120,7 +121,8 @@ async function checkSameSweep(dir: string, hash: string): Promise<void> {
 
 export const command = "reproduce <experiment>";
 export const describe =
-  "run a paper experiment end to end (controls → measured Wc → clamp grid → fit → report) and compare with the published numbers";
+  "run a paper experiment end to end (controls → measured Wc → clamp grid → fit → report) " +
+  "and compare with the published numbers";
 export function builder(y: Argv): Argv {
   return y
     .positional("experiment", { type: "string", describe: `the experiment: ${EXPERIMENTS.join("|")}` })

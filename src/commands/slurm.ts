@@ -13,7 +13,8 @@ import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../
 
 export const command = "slurm <spec>";
 export const describe =
-  "submit a sweep to Slurm: a job array per phase (free controls, then wc: measure runs) and merges, chained with afterok";
+  "submit a sweep to Slurm: a job array per phase (free controls, then wc: measure runs) and merges, " +
+  "chained with afterok";
 
 export function builder(y: Argv): Argv {
   return y
@@ -77,7 +78,8 @@ function describeJob(j: Job, o: SlurmOptions): string {
   );
 }
 
-/** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one shard directory. */
+/** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one
+ *  shard directory. */
 function checkPrevious(out: string, sw: Sweep): void {
   const prev = join(out, "slurm", JOBS);
   if (!existsSync(prev)) return;
@@ -95,7 +97,8 @@ function checkPrevious(out: string, sw: Sweep): void {
     throw new UsageError(
       "--out",
       out,
-      `a directory without queued or running jobs of a previous submission (squeue: ${active.split("\n").join(", ")}; wait, or scancel ${ids.join(" ")})`,
+      "a directory without queued or running jobs of a previous submission " +
+        `(squeue: ${active.split("\n").join(", ")}; wait, or scancel ${ids.join(" ")})`,
     );
 }
 
@@ -153,7 +156,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ];
     for (const j of plan) {
       lines.push(
-        `# ---- ${join(out, "slurm", `${j.key}.sbatch`)}: sbatch --parsable${j.after ? ` --dependency=afterok:<${j.after} job id>` : ""} ${j.key}.sbatch`,
+        `# ---- ${join(out, "slurm", `${j.key}.sbatch`)}: sbatch --parsable` +
+          `${j.after ? ` --dependency=afterok:<${j.after} job id>` : ""} ${j.key}.sbatch`,
         j.script,
       );
     }
@@ -174,7 +178,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     if (id === null) {
       if (Object.keys(ids).length)
         process.stderr.write(
-          `groksweep: submitted before the failure: ${Object.values(ids).join(" ")} (scancel them, or let them finish and resubmit)\n`,
+          `groksweep: submitted before the failure: ${Object.values(ids).join(" ")} ` +
+            "(scancel them, or let them finish and resubmit)\n",
         );
       process.exitCode = 1;
       return;

@@ -72,15 +72,18 @@ function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null):
       c.task === "parity" ? `parity n ${c.n} k ${c.k} m ${c.m}` : `op ${c.op} p ${c.p} frac ${+c.frac.toPrecision(6)}`;
     const model = c.model === "mlp" ? "" : ` model ${c.model}${c.model === "attn" ? ` heads ${c.heads}` : ""}`;
     return (
-      `  run ${r.runId}: seed ${c.seed} ${task}${model} d ${c.d} H ${c.H}${c.layernorm ? " layernorm" : ""} ${c.optim} lr ${c.lr} wd ${c.wd} arm ${c.arm}` +
+      `  run ${r.runId}: seed ${c.seed} ${task}${model} d ${c.d} H ${c.H}${c.layernorm ? " layernorm" : ""} ` +
+      `${c.optim} lr ${c.lr} wd ${c.wd} arm ${c.arm}` +
       (c.arm !== "free"
-        ? ` rho ${c.rho} wc ${r.measure ? "measure" : c.wc} t_int ${c.tInt}${c.clampGroup !== "all" ? ` group ${c.clampGroup}` : ""}`
+        ? ` rho ${c.rho} wc ${r.measure ? "measure" : c.wc} t_int ${c.tInt}` +
+          (c.clampGroup !== "all" ? ` group ${c.clampGroup}` : "")
         : "") +
       ` max_steps ${c.maxSteps}`
     );
   };
   const lines = [
-    `${runs.length} runs${shard ? ` in shard ${shard[0]}/${shard[1]}` : ""}${phase ? ` (phase ${phase})` : ""} of ${sw.runs.length} (spec ${sw.hash})`,
+    `${runs.length} runs${shard ? ` in shard ${shard[0]}/${shard[1]}` : ""}${phase ? ` (phase ${phase})` : ""} ` +
+      `of ${sw.runs.length} (spec ${sw.hash})`,
   ];
   lines.push(...runs.slice(0, 5).map(show));
   if (runs.length > 6) lines.push("  …");

@@ -38,7 +38,9 @@ export function groupBy(runs: readonly Run[], cols: readonly ConfigCol[]): Group
   });
 }
 
-export const without = (cols: readonly ConfigCol[], drop: readonly ConfigCol[]) => cols.filter((c) => !drop.includes(c));
+/** The group key less the columns an estimator pools over or fits along. */
+export const without = (cols: readonly ConfigCol[], drop: readonly ConfigCol[]) =>
+  cols.filter((c) => !drop.includes(c));
 
 // ---- per-run outcomes
 

@@ -3,7 +3,6 @@ import { ConfigCol, Run } from "./read.js";
 import { groupBy, without, grokObs, cellMedian, uniq } from "./group.js";
 import type { FitOptions, Row } from "./estimate.js";
 
-
 /** For each ρ×lr grid of clamp runs: spread (max/min) of median T_grok along ρ at fixed lr and along lr at fixed ρ. */
 export function levers(clamp: readonly Run[], K: readonly ConfigCol[], o: FitOptions, notes: string[]): Row[] {
   if (!clamp.length) return [];

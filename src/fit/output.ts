@@ -139,7 +139,8 @@ export function formatFit(f: FitResult): string {
   const range = f.rho_min !== null || f.rho_max !== null ? `, ρ in [${f.rho_min ?? "-"}, ${f.rho_max ?? "-"}]` : "";
   return [
     table(
-      `groups (${f.groups.length}; ≥x: median censored, only a lower bound; t_grok(gr): median over grokked seeds, * some censored)`,
+      `groups (${f.groups.length}; ≥x: median censored, only a lower bound; ` +
+        "t_grok(gr): median over grokked seeds, * some censored)",
       f.groups,
       [
         ["n", (r) => String(r.n)],
