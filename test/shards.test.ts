@@ -1,5 +1,6 @@
 // Cluster recipe: deterministic shards in two phases (controls, then measured-Wc runs) and a merge
 // reproduce the single-machine sweep row for row.
+import { parseShard } from "../src/commands/sweep.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -75,4 +76,15 @@ test("--wc-from refuses the controls of another spec", () => {
   const r = cli(["sweep", TINY, "--phase", "dependent", "--wc-from", join(other, "runs.arrow"), "--out", tmp()]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--wc-from: expected the controls of this spec/);
+});
+
+test("the environment shards a sweep only with --shards n (a spec per array task runs whole)", () => {
+  const slurm = { SLURM_ARRAY_TASK_ID: "2", SLURM_ARRAY_TASK_COUNT: "4" };
+  assert.equal(parseShard({}, slurm), null);
+  assert.deepEqual(parseShard({ shards: "4" }, slurm), [2, 4]);
+  assert.deepEqual(parseShard({ shards: "3" }, { JOB_COMPLETION_INDEX: "1" }), [1, 3]);
+  assert.deepEqual(parseShard({ shard: "0/5" }, slurm), [0, 5]);
+  assert.throws(() => parseShard({ shards: "4" }, {}), /--shards: expected used inside a Slurm array/);
+  assert.throws(() => parseShard({ shards: "2" }, slurm), /--shard: expected i\/n with 0 ≤ i < n, got "2\/2"/);
+  assert.throws(() => parseShard({ shards: "0" }, slurm), /--shards: expected an integer ≥ 1/);
 });

@@ -45,16 +45,19 @@ export function parseShard(argv: Record<string, unknown>, env = process.env): [n
     if (!m || +m[1] >= +m[2]) throw bad(argv.shard);
     return [+m[1], +m[2]];
   }
+  // only with --shards: a user who runs one whole spec per array task must not get 1/n of each
+  if (argv.shards === undefined) return null;
+  const n = Number(argv.shards);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError("--shards", argv.shards, "an integer ≥ 1");
   const idx = env.SLURM_ARRAY_TASK_ID ?? env.JOB_COMPLETION_INDEX;
-  let n =
-    argv.shards !== undefined
-      ? Number(argv.shards)
-      : env.SLURM_ARRAY_TASK_COUNT !== undefined
-        ? Number(env.SLURM_ARRAY_TASK_COUNT)
-        : NaN;
-  if (argv.shards !== undefined && (!Number.isInteger(n) || n < 1))
-    throw new UsageError("--shards", argv.shards, "an integer ≥ 1");
-  if (idx === undefined || Number.isNaN(n)) return null;
+  if (idx === undefined) {
+    throw new UsageError(
+      "--shards",
+      argv.shards,
+      "used inside a Slurm array or a Kubernetes indexed job " +
+        "(SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX set), or --shard i/n instead",
+    );
+  }
   // the array index is the shard itself (0 … n−1), so resubmitting part of an array (--array=3) redoes shard 3
   const i = Number(idx);
   if (!Number.isInteger(i) || i < 0 || i >= n) throw bad(`${idx}/${n}`);
