@@ -79,6 +79,9 @@ function defaultsText(o: Option<unknown>): string {
 export const keysOf = (...roles: Role[]): OptionKey[] =>
   ENTRIES.filter(([, o]) => roles.includes(o.role)).map(([k]) => k);
 
+/** Whether option k means something for configuration c (parity sizes only for parity, heads only for attn). */
+export const appliesTo = (k: OptionKey, c: Record<string, any>): boolean => OPTIONS[k].applies?.(c) ?? true;
+
 /** The spec's keys in expansion order (the first varies slowest). */
 export const SPEC_KEYS = ENTRIES.filter(([, o]) => o.spec !== false).map(([k]) => flagOf(k));
 

@@ -3,7 +3,7 @@
 // comparison of a fit with the paper. The command (commands/reproduce.ts) runs it.
 import { fileURLToPath } from "node:url";
 import type { Sweep, SweepRun } from "./spec.js";
-import { RunConfig, UsageError, DEFAULTS, keysOf } from "./options.js";
+import { RunConfig, UsageError, DEFAULTS, keysOf, appliesTo } from "./options.js";
 import type { FitResult } from "./fit/estimate.js";
 
 /** The spec of each scale, relative to the package root (dist/src/ → ../../). */
@@ -210,7 +210,7 @@ export interface Comparison {
 }
 
 const configRecord = (c: RunConfig, tInt: number, seeds: number) => ({
-  ...Object.fromEntries(CONFIG_FIELDS.map((k) => [k, c[k]])),
+  ...Object.fromEntries(CONFIG_FIELDS.filter((k) => appliesTo(k, c)).map((k) => [k, c[k]])),
   t_int: tInt,
   seeds_per_rho: seeds,
 });
