@@ -178,6 +178,8 @@ export const CURVE_COLUMNS: Col<CurveRowOut>[] = [
   curve("norm_attn"),
   curve("norm_mlp"),
   curve("norm_unembed"),
+  // --observe spectral (version 0.2): the spectral entropy of the readout W2 (attn: U)
+  curve("spec_entropy_W2"),
 ];
 
 export function schemaOf<R>(cols: Col<R>[], metadata: Map<string, string>): Schema {

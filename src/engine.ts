@@ -207,6 +207,12 @@ export class Net {
     return t ? this.copyOut(t, Buf.theta, this.dims.p) : null;
   }
 
+  /** A copy of the readout (the MLP family's W2, H × classes; attn's unembedding U) with its shape. */
+  readout(): { x: Float32Array; rows: number; cols: number } | null {
+    const t = this.layout.tensors.find((x) => x.name === "W2" || x.name === "U");
+    return t ? { x: this.copyOut(t, Buf.theta), rows: t.shape[0], cols: t.shape[1] } : null;
+  }
+
   shapes(): Record<string, number[]> {
     return Object.fromEntries(this.layout.tensors.map((t) => [t.name, t.shape]));
   }

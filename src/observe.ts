@@ -63,12 +63,13 @@ export function singularValues(E: ArrayLike<number>, p: number, d: number): Floa
   return symEigenvalues(G, n).map((l) => Math.sqrt(Math.max(l, 0)));
 }
 
+/** H = −Σ pᵢ ln pᵢ with pᵢ = σᵢ² / Σσ² (the paper's runners, PROTOCOL.md), effective rank exp(H). */
 export function spectralEntropy(sv: ArrayLike<number>): { entropy: number; effectiveRank: number } {
   let total = 0;
-  for (let i = 0; i < sv.length; i++) total += sv[i];
+  for (let i = 0; i < sv.length; i++) total += sv[i] * sv[i];
   let h = 0;
   for (let i = 0; i < sv.length; i++) {
-    const q = sv[i] / total;
+    const q = (sv[i] * sv[i]) / total;
     if (q > 0) h -= q * Math.log(q);
   }
   return { entropy: h, effectiveRank: Math.exp(h) };
@@ -83,16 +84,17 @@ export function gini(xs: ArrayLike<number>): number {
   return s.reduce((acc, x, i) => acc + (2 * (i + 1) - n - 1) * x, 0) / (n * total);
 }
 
-/** Gini of P_k = Σ_j |Σ_a E[a, j]·e^{−2πi·k·a/p}|² over the p frequencies k. */
+/** Gini of P_k = Σ_j |Σ_a E[a, j]·e^{−2πi·k·a/p}|² over the rfft bins k = 1 … ⌊p/2⌋ (PROTOCOL.md: the
+ *  constant k = 0 dropped, each mirrored pair counted once). */
 export function fourierGini(E: ArrayLike<number>, p: number, d: number): number {
-  const power = new Float64Array(p),
+  const power = new Float64Array(Math.floor(p / 2)),
     cos = new Float64Array(p),
     sin = new Float64Array(p);
   for (let m = 0; m < p; m++) {
     cos[m] = Math.cos((2 * Math.PI * m) / p);
     sin[m] = Math.sin((2 * Math.PI * m) / p);
   }
-  for (let k = 0; k < p; k++) {
+  for (let k = 1; k <= power.length; k++) {
     for (let j = 0; j < d; j++) {
       let re = 0,
         im = 0;
@@ -102,7 +104,7 @@ export function fourierGini(E: ArrayLike<number>, p: number, d: number): number 
         re += x * cos[m];
         im -= x * sin[m];
       }
-      power[k] += re * re + im * im;
+      power[k - 1] += re * re + im * im;
     }
   }
   return gini(power);
@@ -112,14 +114,23 @@ export interface Observed {
   spectral_entropy?: number;
   effective_rank?: number;
   fourier_gini?: number;
+  spec_entropy_W2?: number;
 }
 
-export function observe(E: Float32Array, p: number, d: number, what: readonly Observable[]): Observed {
+/** The --observe measures of E (p × d) and, for spectral, of the readout W2 (rows × cols: H × p). */
+export function observe(
+  E: Float32Array,
+  p: number,
+  d: number,
+  what: readonly Observable[],
+  W2?: { x: Float32Array; rows: number; cols: number },
+): Observed {
   const out: Observed = {};
   if (what.includes("spectral")) {
     const { entropy, effectiveRank } = spectralEntropy(singularValues(E, p, d));
     out.spectral_entropy = entropy;
     out.effective_rank = effectiveRank;
+    if (W2) out.spec_entropy_W2 = spectralEntropy(singularValues(W2.x, W2.rows, W2.cols)).entropy;
   }
   if (what.includes("fourier")) out.fourier_gini = fourierGini(E, p, d);
   return out;

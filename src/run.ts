@@ -91,6 +91,7 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
   // E is read first: reading wasm memory goes through ptr(), which drops the forward pass that
   // evaluate() keeps for the next step
   const E = cfg.observe.length ? net.embedding() : null;
+  const W2 = cfg.observe.includes("spectral") ? (net.readout() ?? undefined) : undefined;
   abi.evaluate();
   const train_loss = abi.metric(Metric.trainLoss),
     train_acc = abi.metric(Metric.trainAcc),
@@ -117,7 +118,7 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
     norm_attn: attn,
     norm_mlp: mlp,
     norm_unembed: unembed,
-    ...(E ? observe(E, cfg.p, cfg.d, cfg.observe) : {}),
+    ...(E ? observe(E, cfg.p, cfg.d, cfg.observe, W2) : {}),
   };
 }
 

@@ -65,6 +65,7 @@ test("--out writes runs/curves/params/splits Arrow files with the documented sch
       "norm_attn",
       "norm_mlp",
       "norm_unembed",
+      "spec_entropy_W2",
     ],
   );
   const c0 = curves.get(0)!.toJSON();

@@ -81,7 +81,8 @@ test(
     const on = [...tableFromIPC(readFileSync(join(a, "curves.arrow")))],
       off = [...tableFromIPC(readFileSync(join(b, "curves.arrow")))];
     assert.ok(on.every((r) => r.spectral_entropy !== null && r.effective_rank !== null && r.fourier_gini !== null));
-    assert.ok(off.every((r) => r.spectral_entropy === null && r.fourier_gini === null));
+    assert.ok(on.every((r) => r.spec_entropy_W2 > 0 && r.spec_entropy_W2 <= Math.log(GROKS.p) + 1e-6));
+    assert.ok(off.every((r) => r.spectral_entropy === null && r.fourier_gini === null && r.spec_entropy_W2 === null));
     assert.deepEqual(
       on.map((r) => r.test_acc),
       off.map((r) => r.test_acc),
@@ -92,3 +93,68 @@ test(
     assert.match(bad.stderr, /--observe: expected a comma-separated subset of spectral,fourier, got "svd"/);
   },
 );
+
+// PROTOCOL.md's definitions in float64, written out directly: the references for the tests below
+function entropyRef(sv: number[]): number {
+  const s2 = sv.map((s) => s * s),
+    total = s2.reduce((a, b) => a + b, 0);
+  return -s2.reduce((h, x) => (x > 0 ? h + (x / total) * Math.log(x / total) : h), 0);
+}
+function fourierGiniRef(E: ArrayLike<number>, p: number, d: number): number {
+  const P: number[] = [];
+  for (let k = 1; k <= Math.floor(p / 2); k++) {
+    let pk = 0;
+    for (let j = 0; j < d; j++) {
+      let re = 0,
+        im = 0;
+      for (let a = 0; a < p; a++) {
+        re += E[a * d + j] * Math.cos((2 * Math.PI * k * a) / p);
+        im -= E[a * d + j] * Math.sin((2 * Math.PI * k * a) / p);
+      }
+      pk += re * re + im * im;
+    }
+    P.push(pk);
+  }
+  const x = P.sort((a, b) => a - b),
+    n = x.length,
+    total = x.reduce((a, b) => a + b, 0);
+  return (2 * x.reduce((acc, v, i) => acc + (i + 1) * v, 0)) / (n * total) - (n + 1) / n;
+}
+
+test("spectral entropy uses pᵢ = σᵢ²/Σσ²: known singular values, and an isotropic random E near ln d", () => {
+  const s = [5, 3, 1, 0.5],
+    p = 7,
+    d = 4;
+  const D = new Float32Array(p * d);
+  s.forEach((x, i) => (D[i * d + i] = x));
+  const e = spectralEntropy(singularValues(D, p, d));
+  assert.ok(Math.abs(e.entropy - entropyRef(s)) < 1e-9, `${e.entropy} vs ${entropyRef(s)}`);
+  assert.ok(Math.abs(e.entropy - entropyRef(s.map(Math.sqrt))) > 0.1, "σ-weighted entropy would differ");
+  assert.ok(Math.abs(e.effectiveRank - Math.exp(entropyRef(s))) < 1e-8);
+  const iso = new Rng(11, 2).normals(4000 * 8, 1);
+  const h = spectralEntropy(singularValues(iso, 4000, 8)).entropy;
+  assert.ok(h > Math.log(8) - 0.01 && h <= Math.log(8) + 1e-12, `isotropic: ${h} vs ln 8 = ${Math.log(8)}`);
+});
+
+test("Fourier Gini over the rfft bins k = 1 … ⌊p/2⌋ equals the float64 formula; one frequency gives (n−1)/n", () => {
+  for (const [p, d, seed] of [
+    [59, 16, 1],
+    [23, 5, 2],
+    [24, 3, 3],
+  ]) {
+    const E = new Rng(seed, 4).normals(p * d, 1);
+    const got = fourierGini(E, p, d),
+      ref = fourierGiniRef(E, p, d);
+    assert.ok(Math.abs(got - ref) < 1e-9, `p ${p}: ${got} vs ${ref}`);
+  }
+  // a pure frequency k0 plus a constant (dropped with k = 0): all power in one of ⌊p/2⌋ bins
+  const p = 59,
+    d = 6,
+    k0 = 11,
+    n = Math.floor(p / 2);
+  const wave = Float32Array.from(
+    { length: p * d },
+    (_, i) => 3 + Math.cos((2 * Math.PI * k0 * Math.floor(i / d)) / p + (i % d)),
+  );
+  assert.ok(Math.abs(fourierGini(wave, p, d) - (n - 1) / n) < 1e-6, `${fourierGini(wave, p, d)}`);
+});
