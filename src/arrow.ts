@@ -10,6 +10,7 @@ import {
   Utf8,
   Bool,
   List,
+  TimestampMillisecond,
   Struct,
   DataType,
   RecordBatch,
@@ -19,6 +20,7 @@ import {
   tableToIPC,
 } from "apache-arrow";
 import type { RunResult } from "./run.js";
+import type { Provenance } from "./attempt.js";
 import { OPTION_COLUMNS } from "./options.js";
 
 // since: the schema revision that appended the column, for columns after the released ones (see RELEASED)
@@ -27,11 +29,14 @@ type Col<R> = [name: string, type: DataType, nullable: boolean, get: (r: R) => u
 const i32 = () => new Int32(),
   f32 = () => new Float32(),
   f64 = () => new Float64(),
-  utf8 = () => new Utf8();
+  utf8 = () => new Utf8(),
+  utc = () => new TimestampMillisecond("UTC");
 
 export interface RunRow {
   runId: number;
   r: RunResult;
+  /** how the row was produced (src/attempt.ts); absent: unknown (null columns) */
+  prov?: Provenance;
 }
 
 /** Outcome columns of runs.arrow (the option columns come from the option table, src/option-table.ts). */
@@ -57,8 +62,23 @@ const OUTCOMES: Col<RunRow>[] = [
   ["wc_attn", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_attn)],
   ["wc_mlp", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_mlp)],
   ["wc_unembed", f64(), true, (x) => finiteOrNull(x.r.atGrok?.norm_unembed)],
+  // revision 3: failures and provenance (README "Failures and retries"; null in older files)
+  ["error_kind", utf8(), true, (x) => x.prov?.errorKind ?? null, 3],
+  ["attempts", i32(), true, (x) => x.prov?.attempts ?? null, 3],
+  ["host", utf8(), true, (x) => x.prov?.host ?? null, 3],
+  ["node_version", utf8(), true, (x) => x.prov?.node ?? null, 3],
+  ["kernels", utf8(), true, (x) => x.prov?.kernels ?? null, 3],
+  ["started_at", utc(), true, (x) => x.prov?.startedAt ?? null, 3],
+  ["finished_at", utc(), true, (x) => x.prov?.finishedAt ?? null, 3],
 ];
-const LATER_OUTCOMES = ["parity_bits", "wc_embed", "wc_attn", "wc_mlp", "wc_unembed"];
+// outcomes older files lack: revision 2's, and every one with a since
+const LATER_OUTCOMES = [
+  ...["parity_bits", "wc_embed", "wc_attn", "wc_mlp", "wc_unembed"],
+  ...OUTCOMES.filter((c) => c[4] !== undefined).map((c) => c[0]),
+];
+/** The runs.arrow columns that may differ between two invocations of the same runs: time, place, Node and SIMD
+ *  width, the attempts it took (all else is determined by spec, seed and the kernels' build@revision). */
+export const VARYING_COLUMNS = ["wall_ms", "attempts", "host", "node_version", "kernels", "started_at", "finished_at"];
 
 /** The column order of the schemas released so far (revisions 1 and 2): frozen, since columns are only
  *  ever appended. Columns added later (an option in the table, an outcome above) carry `since` ≥ 3

@@ -27,6 +27,17 @@ export function checkOutDir(dir: string): void {
   }
 }
 
+/** The exit code of sweep (and reproduce) --strict when runs failed; 2 is bad input, 130/143 a signal. */
+export const EXIT_FAILED_RUNS = 3;
+
+/** The fields every --json of sweep shares: which spec, which slice of it. */
+export const sweepJson = (
+  sw: { hash: string; runs: unknown[] },
+  shard: [number, number] | null,
+  phase: string | null,
+  runs: number,
+) => ({ spec_hash: sw.hash, n_runs: sw.runs.length, runs, shard: shard ? shard.join("/") : null, phase });
+
 /** The last line of `sweep` and `reproduce`: what became of the runs, and where they are. */
 export const sweepSummary = (c: Counts, dir: string): string =>
   `${c.done}/${c.total} runs: ${c.grokked} grokked, ${c.censored} censored, ${c.diverged} diverged, ` +

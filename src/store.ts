@@ -138,6 +138,9 @@ export interface Completed {
   runId: number;
   status: string;
   wc: WcByGroup;
+  /** null in files older than these columns */
+  errorKind: string | null;
+  attempts: number | null;
 }
 export type WcByGroup = Record<string, number | null>;
 export const WC_COLUMNS: Record<string, string> = {
@@ -179,7 +182,9 @@ export class Store {
       }
       for await (const b of batches(s.runs)) {
         const ids = b.getChild("run_id")!.toArray(),
-          st = b.getChild("status")!;
+          st = b.getChild("status")!,
+          kind = b.getChild("error_kind"),
+          tries = b.getChild("attempts");
         // older files lack the group columns
         const cols = Object.entries(WC_COLUMNS).map(([g, c]) => [g, b.getChild(c)] as const);
         for (let i = 0; i < b.numRows; i++) {
@@ -187,6 +192,8 @@ export class Store {
             runId: ids[i],
             status: st.get(i),
             wc: Object.fromEntries(cols.map(([g, v]) => [g, v ? v.get(i) : null])),
+            errorKind: kind?.get(i) ?? null,
+            attempts: tries?.get(i) ?? null,
           });
         }
       }
@@ -220,7 +227,8 @@ export class Store {
   }
 }
 
-/** Write OUT/runs.arrow and OUT/curves.arrow from several directories' sources, first copy of each run_id wins. */
+/** Write OUT/runs.arrow and OUT/curves.arrow from several directories' sources: the first copy of each run_id
+ *  wins, except that a failed row gives way to a later copy (a retry, on resume or in a later shard). */
 export async function writeMerged(
   inputs: { dir: string; sources: Source[] }[],
   out: string,
@@ -228,32 +236,37 @@ export async function writeMerged(
   curvesSchema: Schema,
 ): Promise<number> {
   mkdirSync(out, { recursive: true });
-  const from = new Map<number, string>(); // run_id → the runs file its row came from
+  const all = inputs.flatMap((i) => i.sources);
+  // first pass, over run_id and status only: the runs file each row comes from
+  const from = new Map<number, string>(),
+    failed = new Set<number>();
+  for (const s of all) {
+    for await (const b of batches(s.runs)) {
+      const ids = b.getChild("run_id")!.toArray() as Int32Array,
+        st = b.getChild("status")!;
+      for (let i = 0; i < b.numRows; i++) {
+        if (from.has(ids[i]) && !failed.has(ids[i])) continue;
+        from.set(ids[i], s.runs);
+        if (st.get(i) === "failed") failed.add(ids[i]);
+        else failed.delete(ids[i]);
+      }
+    }
+  }
   const runsPath = join(out, RUNS),
     curvesPath = join(out, CURVES);
   const runs = new FileSink(runsSchema, tmpPath(runsPath));
-  for (const { sources: srcs } of inputs) {
-    for (const s of srcs) {
-      for await (const b of batches(s.runs)) {
-        const kept = filterBatch(
-          runsSchema,
-          rewrap(runsSchema, b, s.runs),
-          (id) => !from.has(id) || from.get(id) === s.runs,
-        );
-        if (!kept) continue;
-        for (const id of kept.getChild("run_id")!.toArray() as Int32Array) from.set(id, s.runs);
-        await runs.write(kept);
-      }
+  for (const s of all) {
+    for await (const b of batches(s.runs)) {
+      const kept = filterBatch(runsSchema, rewrap(runsSchema, b, s.runs), (id) => from.get(id) === s.runs);
+      if (kept) await runs.write(kept);
     }
   }
   await runs.close();
   const curves = new FileSink(curvesSchema, tmpPath(curvesPath));
-  for (const { sources: srcs } of inputs) {
-    for (const s of srcs) {
-      for await (const b of batches(s.curves)) {
-        const kept = filterBatch(curvesSchema, rewrap(curvesSchema, b, s.curves), (id) => from.get(id) === s.runs);
-        if (kept) await curves.write(kept);
-      }
+  for (const s of all) {
+    for await (const b of batches(s.curves)) {
+      const kept = filterBatch(curvesSchema, rewrap(curvesSchema, b, s.curves), (id) => from.get(id) === s.runs);
+      if (kept) await curves.write(kept);
     }
   }
   await curves.close();

@@ -12,6 +12,7 @@ import { UsageError } from "./options.js";
 import { VERSION } from "./version.js";
 import type { Done, Task } from "./worker.js";
 import type { RunResult } from "./run.js";
+import { provenance, Provenance, ErrorKind } from "./attempt.js";
 
 export type Phase = "control" | "dependent";
 export interface SweepOptions {
@@ -25,6 +26,8 @@ export interface SweepOptions {
   flushMs?: number;
   /** --kernels (src/kernels.ts); the build used is recorded as groksweep.kernels */
   kernels?: KernelChoice;
+  /** --retries: further attempts of a run whose attempt failed transiently, per invocation (default 2) */
+  retries?: number;
 }
 
 /** Workers: --workers, else SLURM_CPUS_PER_TASK, else every core. */
@@ -58,8 +61,8 @@ export function sweepMeta(
   ]);
 }
 
-/** A run that could not produce a result: its configuration, status 'failed', and the error text. */
-function failedRecord(run: SweepRun, error: string): Record<string, unknown> {
+/** A run that could not produce a result: its configuration, status 'failed', the error and its kind. */
+function failedRecord(run: SweepRun, error: string, prov: Provenance): Record<string, unknown> {
   const nan = NaN,
     final = {
       step: 0,
@@ -90,14 +93,24 @@ function failedRecord(run: SweepRun, error: string): Record<string, unknown> {
     snapshots: [],
     shapes: {},
   } as unknown as RunResult;
-  return runRecord({ runId: run.runId, r });
+  return runRecord({ runId: run.runId, r, prov });
 }
+
+/** A failed row to train again: every failure but a permanent one (rows older than error_kind included). */
+const retryable = (c: Completed) => c.status === "failed" && c.errorKind !== "permanent";
 
 export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: number; counts: Counts }> {
   const chosen = select(sw, opts.shard, opts.phase);
   const kernels = loadKernels(opts.kernels ?? "auto");
   const store = new Store(opts.out, sweepMeta(sw, opts, kernels));
   const done = new Map((await store.open()).map((c) => [c.runId, c]));
+  // attempts so far of the failed runs tried again here; their old rows give way to the new ones (store.ts)
+  const tries = new Map<number, number>();
+  for (const c of done.values())
+    if (retryable(c)) {
+      tries.set(c.runId, c.attempts ?? 1);
+      done.delete(c.runId);
+    }
   const todo = chosen.filter((r) => !done.has(r.runId));
   const gate = await openGate(sw, todo, done, opts);
   const results = new Results(store, opts, chosen, done);
@@ -106,32 +119,42 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     const before = ready.length;
     for (const { run, error } of gate.release())
       if (error === undefined) ready.push(run);
-      else results.add(failedRecord(run, error), []);
+      else results.add(failedRecord(run, error, provenance(kernels.detail, 0, Date.now(), "permanent")), []);
     if (ready.length > before) ready.sort(byCost);
   };
   admit();
   const pool = new Workers(kernels, opts.workers);
-  const trained = (r: SweepRun, d: Done) => {
-    results.add(d.run, d.curves);
-    gate.finished(r, { status: d.run.status, wc: wcOf(d.run) });
+  const retries = new Map<number, number>(); // retries used in this invocation
+  const record = (r: SweepRun, run: Record<string, unknown>, curves: Record<string, unknown>[], ok: boolean) => {
+    results.add(run, curves);
+    gate.finished(r, ok ? { status: run.status, wc: wcOf(run) } : null);
     admit();
   };
-  const failed = (r: SweepRun, e: Error) => {
+  const failed = (r: SweepRun, error: string, kind: ErrorKind, startedAt: number) => {
     if (pool.stopping) return; // killed by the signal, not failed: the next invocation trains it
-    results.add(failedRecord(r, String(e?.message ?? e)), []);
-    gate.finished(r, null);
-    admit();
+    const attempts = (tries.get(r.runId) ?? 0) + 1;
+    tries.set(r.runId, attempts);
+    const used = retries.get(r.runId) ?? 0;
+    if (kind === "transient" && used < (opts.retries ?? 2)) {
+      retries.set(r.runId, used + 1);
+      ready.unshift(r); // next: a retry should not wait behind the rest of the sweep
+      return;
+    }
+    record(r, failedRecord(r, error, provenance(kernels.detail, attempts, startedAt, kind)), [], false);
   };
   try {
     const inFlight = new Set<Promise<void>>();
     while (!pool.stopping && (ready.length || inFlight.size)) {
       while (!pool.stopping && ready.length && inFlight.size < opts.workers * 2) {
-        const r = ready.shift()!;
+        const r = ready.shift()!,
+          startedAt = Date.now();
         const p: Promise<void> = pool
-          .run(r)
+          .run(r, tries.get(r.runId) ?? 0)
           .then(
-            (d) => trained(r, d),
-            (e: Error) => failed(r, e),
+            (d) =>
+              "failure" in d ? failed(r, d.failure.error, d.failure.kind, startedAt) : record(r, d.run, d.curves, true),
+            // the worker died under the task (exit, memory limit): transient
+            (e: Error) => failed(r, String(e?.message ?? e), "transient", startedAt),
           )
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
@@ -144,7 +167,8 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     await store.compact();
     results.end();
   }
-  const code = pool.stopping ? (pool.stopping === "SIGINT" ? 130 : 143) : results.counts.failed > 0 ? 1 : 0;
+  // failed runs are results, recorded: the exit code says only whether every run was attempted (--strict: 3)
+  const code = pool.stopping ? (pool.stopping === "SIGINT" ? 130 : 143) : 0;
   return { code, counts: results.counts };
 }
 
@@ -260,8 +284,8 @@ class Workers {
     process.on("SIGTERM", this.onSignal);
   }
 
-  run(r: SweepRun): Promise<Done> {
-    return this.pool.run({ runId: r.runId, cfg: r.cfg } satisfies Task);
+  run(r: SweepRun, attempts: number): Promise<Done> {
+    return this.pool.run({ runId: r.runId, cfg: r.cfg, attempts } satisfies Task);
   }
 
   async close(): Promise<void> {

@@ -1,26 +1,43 @@
 // A piscina worker: instantiates the wasm once (module compiled in the main thread) and trains one
-// run per task.
+// run per task. An error thrown by training comes back as a failure with its kind (src/attempt.ts);
+// a worker that dies instead (exit, memory limit) rejects the task, which the sweep counts as transient.
 import { workerData } from "node:worker_threads";
 import { instantiate } from "./engine.js";
 import { train } from "./run.js";
 import { runRecord, curveRecords } from "./arrow.js";
+import { provenance, kindOf, ErrorKind } from "./attempt.js";
 import type { RunConfig } from "./options.js";
 
 const abi = instantiate(workerData?.kernels);
+const kernels: string = workerData?.kernels?.detail ?? "";
 
 export interface Task {
   runId: number;
   cfg: RunConfig;
+  /** attempts made before this one (earlier invocations included) */
+  attempts: number;
 }
-export interface Done {
-  runId: number;
-  run: Record<string, unknown>;
-  curves: Record<string, unknown>[];
+export type Done =
+  | { runId: number; run: Record<string, unknown>; curves: Record<string, unknown>[] }
+  | { runId: number; failure: { error: string; kind: ErrorKind; startedAt: number } };
+
+// fault injection for the failure tests: GROKSWEEP_FAULT=how:run_id[@attempt], how = exit (the thread dies),
+// oom (a RangeError as V8 throws when memory runs out) or throw (a plain error); @n: only the n-th attempt
+function fault(runId: number, attempt: number): void {
+  const m = /^(exit|oom|throw):(\d+)(?:@(\d+))?$/.exec(process.env.GROKSWEEP_FAULT ?? "");
+  if (!m || +m[2] !== runId || (m[3] !== undefined && +m[3] !== attempt)) return;
+  if (m[1] === "exit") process.exit(3);
+  throw m[1] === "oom" ? new RangeError("WebAssembly.Memory(): could not allocate memory") : new Error("injected");
 }
 
-export default function runTask({ runId, cfg }: Task): Done {
-  // fault injection for the failure-isolation tests: this worker thread dies mid-task
-  if (process.env.GROKSWEEP_FAULT === `exit:${runId}`) process.exit(3);
-  const r = train(abi, cfg);
-  return { runId, run: runRecord({ runId, r }), curves: curveRecords(runId, r) };
+export default function runTask({ runId, cfg, attempts }: Task): Done {
+  const startedAt = Date.now();
+  try {
+    fault(runId, attempts + 1);
+    const r = train(abi, cfg);
+    const prov = provenance(kernels, attempts + 1, startedAt);
+    return { runId, run: runRecord({ runId, r, prov }), curves: curveRecords(runId, r) };
+  } catch (e) {
+    return { runId, failure: { error: String((e as Error)?.message ?? e), kind: kindOf(e), startedAt } };
+  }
 }

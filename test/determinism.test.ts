@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
-import { cli, tmp, abi as abiOf, BUILDS } from "./helpers.js";
+import { cli, tmp, abi as abiOf, BUILDS, runRows } from "./helpers.js";
 import { parseRunConfig } from "../src/options.js";
 import { prepare } from "../src/run.js";
 
@@ -38,12 +38,12 @@ for (const build of BUILDS) {
   }
 
   test(
-    "two runs with the same arguments give identical run tables (but wall_ms) and identical curve and params files" + k,
+    "two runs with the same arguments give identical run tables (but time and place) and identical curve and params files" +
+      k,
     () => {
       const a = runTo([]),
         b = runTo([]);
-      const rows = (d: string) =>
-        [...tableFromIPC(readFileSync(join(d, "runs.arrow")))].map((r) => ({ ...r.toJSON(), wall_ms: 0 }));
+      const rows = runRows;
       assert.deepEqual(rows(a), rows(b));
       for (const f of ["curves.arrow", "params.arrow", "splits.arrow"])
         assert.deepEqual(readFileSync(join(a, f)), readFileSync(join(b, f)), f);
@@ -69,8 +69,7 @@ for (const build of BUILDS) {
     test(`same arguments, identical bytes for the other models too: ${extra.join(" ")}` + k, () => {
       const a = runTo(extra),
         b = runTo(extra);
-      const rows = (d: string) =>
-        [...tableFromIPC(readFileSync(join(d, "runs.arrow")))].map((r) => ({ ...r.toJSON(), wall_ms: 0 }));
+      const rows = runRows;
       assert.deepEqual(rows(a), rows(b));
       for (const f of ["curves.arrow", "params.arrow"])
         assert.deepEqual(readFileSync(join(a, f)), readFileSync(join(b, f)), f);

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { instantiate, Abi } from "../src/engine.js";
 import { loadKernels, Kernels, KernelName } from "../src/kernels.js";
 import { parseRunConfig, RunConfig } from "../src/options.js";
+import { VARYING_COLUMNS } from "../src/arrow.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const BIN = join(ROOT, "bin", "groksweep.js");
@@ -55,10 +56,12 @@ export function specFile(doc: unknown, name = "spec.json"): string {
   return path;
 }
 
-/** A sweep's runs table as plain rows sorted by run_id, wall_ms zeroed (the only run-to-run difference). */
+// the columns that may differ between two invocations of the same runs, blanked
+const same = Object.fromEntries(VARYING_COLUMNS.map((c) => [c, null]));
+/** A sweep's runs table as plain rows sorted by run_id, the VARYING_COLUMNS (time, place, attempts) blanked. */
 export function runRows(dir: string): Record<string, unknown>[] {
   return [...tableFromIPC(readFileSync(join(dir, "runs.arrow")))]
-    .map((r) => ({ ...r.toJSON(), wall_ms: 0 }))
+    .map((r) => ({ ...r.toJSON(), ...same }))
     .sort((a, b) => (a.run_id as number) - (b.run_id as number));
 }
 export function curveRows(dir: string): Record<string, unknown>[] {

@@ -9,17 +9,22 @@ import { VERSION } from "../version.js";
 import { expand } from "../spec.js";
 import { select } from "../sweep.js";
 import { kernelsOf } from "../kernels.js";
+import { noCounts, tally } from "../progress.js";
+import { sweepSummary } from "../cli-util.js";
 
 export const command = "merge <dirs..>";
 export const describe =
   "merge shard directories of one sweep into --out, de-duplicated by run_id; reports missing runs";
 
 export function builder(y: Argv): Argv {
-  return y.positional("dirs", { type: "string", array: true, describe: "shard output directories" }).option("out", {
-    type: "string",
-    demandOption: true,
-    describe: "directory for the merged runs.arrow and curves.arrow",
-  });
+  return y
+    .positional("dirs", { type: "string", array: true, describe: "shard output directories" })
+    .option("out", {
+      type: "string",
+      demandOption: true,
+      describe: "directory for the merged runs.arrow and curves.arrow",
+    })
+    .option("json", { type: "boolean", describe: "print one JSON object (counts, paths, missing runs) instead" });
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {
@@ -70,16 +75,31 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(JSON.parse(merged.get("groksweep.spec")!));
   const phase = merged.get("groksweep.phase") as "control" | "dependent" | "";
   const expected = select(sw, null, phase || null).map((r) => r.runId);
-  const have = new Set<number>();
-  for await (const b of batches(resolve(out, "runs.arrow")))
-    for (const id of b.getChild("run_id")!.toArray()) have.add(id);
+  const have = new Set<number>(),
+    counts = noCounts(expected.length);
+  for await (const b of batches(resolve(out, "runs.arrow"))) {
+    const ids = b.getChild("run_id")!.toArray(),
+      st = b.getChild("status")!;
+    for (let i = 0; i < b.numRows; i++) {
+      if (have.has(ids[i])) continue;
+      have.add(ids[i]);
+      tally(counts, st.get(i));
+    }
+  }
+  // failed runs were attempted and recorded: only runs never attempted make the merge incomplete (exit 1)
   const missing = expected.filter((id) => !have.has(id));
+  if (missing.length) process.exitCode = 1;
+  if (argv.json) {
+    const obj = { spec_hash: merged.get("groksweep.spec_hash"), dirs, out, merged: n, counts, missing, phase };
+    process.stdout.write(JSON.stringify({ ...obj, phase: phase || null, exit_code: missing.length ? 1 : 0 }) + "\n");
+    return;
+  }
   process.stdout.write(`merged ${n} runs from ${dirs.length} director${dirs.length === 1 ? "y" : "ies"} → ${out}\n`);
+  process.stdout.write(sweepSummary(counts, out));
   if (missing.length) {
     process.stderr.write(
       `missing ${missing.length} of ${expected.length} runs: ` +
         `run_id ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}\n`,
     );
-    process.exitCode = 1;
   }
 }

@@ -22,6 +22,7 @@ import {
 
 import { VERSION } from "../version.js";
 import { checkOutDir } from "../cli-util.js";
+import { provenance } from "../attempt.js";
 
 /** run's options: every option of the table (src/option-table.ts), with its help and defaults. */
 export const RUN_OPTIONS = cliOptions();
@@ -70,8 +71,9 @@ async function cmdRun(argv: Record<string, unknown>): Promise<void> {
   const abi = instantiate(kernels);
   const rows: RunRow[] = [];
   for (let i = 0; i < nSeeds; i++) {
+    const startedAt = Date.now();
     const r: RunResult = train(abi, { ...cfg, seed: cfg.seed + i });
-    rows.push({ runId: i, r });
+    rows.push({ runId: i, r, prov: provenance(kernels.detail, 1, startedAt) });
     if (nSeeds > 1)
       process.stderr.write(
         `[${i + 1}/${nSeeds}] seed ${r.cfg.seed}: ${r.status} t_grok=${fmt(r.tGrok)} (${fmt(r.wallMs)} ms)\n`,

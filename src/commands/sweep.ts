@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { runSweep, defaultWorkers, select, Phase, SweepOptions } from "../sweep.js";
 import { UsageError } from "../options.js";
-import { checkOutDir, sweepSummary } from "../cli-util.js";
+import { checkOutDir, sweepSummary, sweepJson, EXIT_FAILED_RUNS } from "../cli-util.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "sweep <spec>";
@@ -33,6 +33,15 @@ export function builder(y: Argv): Argv {
       describe: "print the run count, a few expanded runs and the cost; run nothing",
     })
     .option("quiet", { type: "boolean", describe: "no progress output" })
+    .option("retries", {
+      type: "string",
+      describe: "further attempts of a run whose attempt failed transiently (dead worker, out of memory) [2]",
+    })
+    .option("strict", {
+      type: "boolean",
+      describe: `exit ${EXIT_FAILED_RUNS} when any run failed (default: 0 once every run is attempted and recorded)`,
+    })
+    .option("json", { type: "boolean", describe: "print one JSON object (counts, paths, cost) instead of text" })
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
 }
@@ -64,11 +73,21 @@ export function parseShard(argv: Record<string, unknown>, env = process.env): [n
   return [i, n];
 }
 
-function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null): void {
+function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null, json: boolean): void {
   const runs = select(sw, shard, phase);
   const steps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0),
     flops = runs.reduce((s, r) => s + r.cost, 0);
   const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+  if (json) {
+    const shown = runs.length > 6 ? [...runs.slice(0, 5), runs[runs.length - 1]] : runs;
+    const obj = {
+      ...sweepJson(sw, shard, phase, runs.length),
+      cost: { steps, flops, core_hours: seconds / 3600 },
+      runs_shown: shown.map((r) => ({ run_id: r.runId, measure: r.measure, ...r.cfg })),
+    };
+    process.stdout.write(JSON.stringify(obj) + "\n");
+    return;
+  }
   const show = (r: (typeof runs)[number]) => {
     const c = r.cfg;
     const task =
@@ -111,15 +130,25 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
             throw new UsageError("--phase", argv.phase, "control or dependent");
           })();
   const kernels = kernelChoice(argv);
-  if (argv["dry-run"]) return dryRun(sw, shard, phase);
+  const json = Boolean(argv.json);
+  if (argv["dry-run"]) return dryRun(sw, shard, phase, json);
   if (typeof argv.out !== "string" || !argv.out) throw new UsageError("--out", argv.out, "an output directory");
   checkOutDir(argv.out);
   const workers = argv.workers === undefined ? defaultWorkers() : Number(argv.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
     throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
   const wcFrom = ((argv["wc-from"] as string[] | undefined) ?? []).map((p) => resolve(p));
-  const opts: SweepOptions = { out: argv.out, workers, shard, phase, wcFrom, quiet: Boolean(argv.quiet), kernels };
+  const retries = argv.retries === undefined ? 2 : Number(argv.retries);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 100)
+    throw new UsageError("--retries", argv.retries, "an integer in [0, 100]");
+  const quiet = Boolean(argv.quiet),
+    out = resolve(argv.out);
+  const opts: SweepOptions = { out, workers, shard, phase, wcFrom, quiet, kernels, retries };
   const { code, counts } = await runSweep(sw, opts);
-  process.stdout.write(sweepSummary(counts, resolve(argv.out)));
-  process.exitCode = code;
+  const exit = code === 0 && argv.strict && counts.failed > 0 ? EXIT_FAILED_RUNS : code;
+  if (json) {
+    const obj = { ...sweepJson(sw, shard, phase, counts.total), out, counts, exit_code: exit };
+    process.stdout.write(JSON.stringify(obj) + "\n");
+  } else process.stdout.write(sweepSummary(counts, out));
+  process.exitCode = exit;
 }

@@ -1,0 +1,43 @@
+// How a run's row was produced: the attempts it took, what kind of failure ended it, and where and when
+// (the runs.arrow columns error_kind, attempts, host, node_version, kernels, started_at, finished_at).
+import { hostname } from "node:os";
+
+/** transient: the attempt died around a run that may succeed (a dead worker, memory exhaustion), retried;
+ *  permanent: the run cannot succeed (no grokked control for wc: measure, too large for wasm), recorded once. */
+export type ErrorKind = "transient" | "permanent";
+
+export interface Provenance {
+  attempts: number;
+  errorKind: ErrorKind | null;
+  host: string;
+  node: string;
+  kernels: string;
+  startedAt: number; // ms since the epoch, of the attempt that produced the row
+  finishedAt: number;
+}
+
+export const provenance = (
+  kernels: string,
+  attempts: number,
+  startedAt: number,
+  errorKind: ErrorKind | null = null,
+): Provenance => ({
+  attempts,
+  errorKind,
+  host: hostname(),
+  node: process.version,
+  kernels,
+  startedAt,
+  finishedAt: Date.now(),
+});
+
+/** An error thrown by training itself. Training is deterministic, so it would throw again (permanent), except
+ *  when the host ran out of memory for a layout that wasm32 allows (V8: "Out of memory", "Cannot allocate",
+ *  "could not allocate memory", "Memory.grow(): Maximum memory size exceeded" below 4 GiB). */
+export function kindOf(e: unknown): ErrorKind {
+  const msg = String((e as Error)?.message ?? e);
+  if (/wasm32 allows/.test(msg)) return "permanent"; // engine.ts: the layout itself needs ≥ 4 GiB
+  return e instanceof RangeError && /out of memory|c(annot|ould not) allocate|memory\.grow|allocation failed/i.test(msg)
+    ? "transient"
+    : "permanent";
+}
