@@ -38,8 +38,7 @@ for (const build of BUILDS) {
   }
 
   test(
-    "two runs with the same arguments give identical run tables (but time and place) and identical curve and params files" +
-      k,
+    "two runs with the same arguments give same run tables (but time, place) and identical curve, params files" + k,
     () => {
       const a = runTo([]),
         b = runTo([]);
