@@ -112,6 +112,7 @@ export function expand(raw: unknown): Sweep {
   }
   const doc = res.data;
   const { blocks, name: _n, ...top } = doc;
+  checkSize(doc);
   const runs: SweepRun[] = [];
   const problems: string[] = [];
   (blocks ?? [{}]).forEach((blk, b) => {
@@ -165,6 +166,41 @@ export function expand(raw: unknown): Sweep {
 }
 
 export { controlKey };
+
+/** Runs per spec at most: every expanded run is held in memory (≈ 0.7 KB each; 2·10⁶ ≈ 1.4 GB of heap). */
+export const MAX_RUNS = 2_000_000;
+
+/** Refuse a spec whose expansion would not fit, from the sizes of its lists alone (before building any run). */
+function checkSize(doc: SpecDoc): void {
+  const { blocks, name: _n, ...top } = doc;
+  let total = 0;
+  const problems: string[] = [];
+  (blocks ?? [{}]).forEach((blk, b) => {
+    const merged: Record<string, unknown> = { ...top, ...blk };
+    const where = blocks ? `blocks[${b}]` : "spec";
+    const nSeeds = Array.isArray(merged.seeds) ? merged.seeds.length : ((merged.seeds as number | undefined) ?? 1);
+    const first = (merged.seed as number | undefined) ?? 0;
+    if (!Array.isArray(merged.seeds) && first + nSeeds - 1 > 2 ** 31 - 1)
+      problems.push(`${where}.seeds: expected seeds up to 2147483647 (seed + seeds − 1), got ${nSeeds}`);
+    const lists = KEYS.filter((k) => Array.isArray(merged[k])).map((k) => [k, (merged[k] as unknown[]).length]);
+    const n = lists.reduce((a, [, len]) => a * (len as number), nSeeds);
+    total += n;
+    if (n > MAX_RUNS) {
+      const factors = [...lists.map(([k, len]) => `${len} ${k}`), `${nSeeds} seeds`].join(" × ");
+      problems.push(
+        `${where}: expands to ${n.toLocaleString("en-US")} runs (${factors}); ` +
+          `at most ${MAX_RUNS.toLocaleString("en-US")} runs per spec — split it into several specs`,
+      );
+    }
+  });
+  if (!problems.length && total > MAX_RUNS) {
+    problems.push(
+      `spec: its blocks expand to ${total.toLocaleString("en-US")} runs; ` +
+        `at most ${MAX_RUNS.toLocaleString("en-US")} runs per spec — split it into several specs`,
+    );
+  }
+  if (problems.length) throw new SpecError(problems);
+}
 
 function* product(
   lists: (readonly [string, readonly unknown[]])[],

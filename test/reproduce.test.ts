@@ -154,6 +154,15 @@ test("--dry-run prints the plan and its cost, and runs and writes nothing", () =
     assert.equal(r.stderr, "");
   }
   assert.ok(!existsSync(out));
+  const json = cli(["reproduce", "delay-law", "--scale", "paper", "--dry-run", "--json", "--out", out]);
+  assert.equal(json.code, 0, json.stderr);
+  const o = JSON.parse(json.stdout);
+  assert.deepEqual(
+    [o.n_runs, o.runs.free, o.runs.clamp, o.seeds_per_rho, o.same_paper_config],
+    [160, 16, 144, 16, true],
+  );
+  assert.equal(o.cost.boundSteps, 9_696_000);
+  assert.ok(!existsSync(out));
 });
 
 test("bad input: one line naming the problem, exit 2, nothing written", () => {

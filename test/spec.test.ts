@@ -143,3 +143,33 @@ test("specs reach the other models, tasks and groups; their problems are reporte
   assert.throws(() => expand({ model: "tian", d: 16 }), /spec\.d: expected omitted for --model tian/);
   assert.throws(() => expand({ "clamp-group": "attn" }), /spec\.clamp-group: expected one of all\|embed\|mlp\|unembed/);
 });
+
+test("huge specs: refused from the sizes of their lists before any run is built, one line each, exit 2", () => {
+  const problems = (doc: unknown) => {
+    try {
+      expand(doc);
+    } catch (e) {
+      if (e instanceof SpecError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+  assert.deepEqual(problems({ seeds: 1e12 }), [
+    "spec.seeds: expected seeds up to 2147483647 (seed + seeds − 1), got 1000000000000",
+    "spec: expands to 1,000,000,000,000 runs (1000000000000 seeds); at most 2,000,000 runs per spec — " +
+      "split it into several specs",
+  ]);
+  const lr = Array.from({ length: 10 }, (_, i) => 1e-3 * (i + 1));
+  assert.deepEqual(problems({ lr, blocks: [{ seeds: 150_000 }, { seeds: 60_000, wd: [0.1, 1] }] }), [
+    "spec: its blocks expand to 2,700,000 runs; at most 2,000,000 runs per spec — split it into several specs",
+  ]);
+  assert.match(
+    problems({ blocks: [{ lr, wd: lr, seeds: 30_000 }] })[0],
+    /^blocks\[0\]: expands to 3,000,000 runs \(10 lr × 10 wd × 30000 seeds\)/,
+  );
+  assert.equal(expand({ p: 11, lr, seeds: 1000 }).runs.length, 10_000); // below the limit: expanded
+  const r = cli(["sweep", specFile({ seeds: 1e12 }), "--dry-run"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split("\n").length, 2);
+  assert.doesNotMatch(r.stderr, /RangeError|\n\s+at /); // no stack trace
+});

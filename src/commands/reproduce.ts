@@ -5,32 +5,27 @@ import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { tableToIPC } from "apache-arrow";
 import { readSpec, expand } from "../spec.js";
-import { runSweep, defaultWorkers } from "../sweep.js";
+import { runSweep } from "../sweep.js";
+import { poolOptions, POOL_OPTIONS } from "./sweep.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { sources, readSchema } from "../store.js";
 import { FIT_DEFAULTS } from "../fit/estimate.js";
 import { fitsTable } from "../fit/output.js";
 import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
-import { SCALES, Scale, scaleSpec, delayLawPlan, planText, compare, formatComparison } from "../reproduce.js";
-import { checkOutDir, sweepSummary, writeAtomic } from "../cli-util.js";
+import { SCALES, Scale, scaleSpec, delayLawPlan, planText, costOf, compare, formatComparison } from "../reproduce.js";
+import { checkOutDir, single, sweepSummary, writeAtomic, EXIT_FAILED_RUNS } from "../cli-util.js";
 import { runFit } from "./fit.js";
 import { writeReport, SAMPLE_RUNS } from "./report.js";
 
 const EXPERIMENTS = ["delay-law"] as const;
 
-function one(argv: Record<string, unknown>, k: string): unknown {
-  const v = argv[k];
-  if (Array.isArray(v)) throw new UsageError(`--${k}`, v, "a single value (given more than once)");
-  return v;
-}
-
 async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const experiment = String(argv.experiment);
   if (!(EXPERIMENTS as readonly string[]).includes(experiment))
     throw new UsageError("EXPERIMENT", experiment, `one of ${EXPERIMENTS.join("|")}`);
-  const scaleArg = one(argv, "scale"),
-    specArg = one(argv, "spec");
+  const scaleArg = single(argv, "scale"),
+    specArg = single(argv, "spec");
   if (scaleArg !== undefined && specArg !== undefined)
     throw new UsageError("--spec", specArg, "either --scale or --spec, not both");
   if (scaleArg !== undefined && !Object.hasOwn(SCALES, String(scaleArg)))
@@ -39,11 +34,9 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
     throw new UsageError("--spec", specArg, "a spec file");
   const scale = specArg !== undefined ? "custom" : ((scaleArg as Scale | undefined) ?? "quick");
   const specFile = resolve(specArg !== undefined ? String(specArg) : scaleSpec(scale as Scale));
-  const workers = one(argv, "workers") === undefined ? defaultWorkers() : Number(argv.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
-    throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
+  const { workers, retries } = poolOptions(argv);
   const kernels = kernelChoice(argv);
-  const out = one(argv, "out");
+  const out = single(argv, "out");
   if (!argv["dry-run"]) {
     if (typeof out !== "string" || !out) throw new UsageError("--out", out, "an output directory");
     checkOutDir(out);
@@ -54,12 +47,29 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   if (!argv["dry-run"]) await checkSameSweep(resolve(out as string), sw.hash);
   const title =
     `reproduce ${experiment} ` + (specArg !== undefined ? `--spec ${specFile}` : `--scale ${scale}: ${specFile}`);
+  if (argv["dry-run"] && argv.json) {
+    const { free, clamp, rhos, seedsPerRho, tInt, samePaperConfig, cfg } = plan;
+    const obj = { experiment, scale, spec: specFile, spec_hash: sw.hash, n_runs: sw.runs.length, workers };
+    const grid = { rhos, seeds_per_rho: seedsPerRho, t_int: tInt, same_paper_config: samePaperConfig };
+    const runs = { free: free.length, clamp: clamp.length };
+    process.stdout.write(JSON.stringify({ ...obj, runs, ...grid, config: cfg, cost: costOf(plan) }) + "\n");
+    return;
+  }
   process.stdout.write(planText(plan, sw, title, workers));
   if (argv["dry-run"]) return;
 
   // 1. the sweep: controls first, their median Wc releases the clamp grid (runSweep); resumable
   const dir = resolve(out as string);
-  const opts = { out: dir, workers, shard: null, phase: null, wcFrom: [], quiet: Boolean(argv.quiet), kernels };
+  const opts = {
+    out: dir,
+    workers,
+    shard: null,
+    phase: null,
+    wcFrom: [],
+    quiet: Boolean(argv.quiet),
+    kernels,
+    retries,
+  };
   const { code, counts } = await runSweep(sw, opts);
   process.stdout.write(sweepSummary(counts, dir));
   if (code === 130 || code === 143) {
@@ -103,7 +113,8 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
     `\n${text}\nwrote ${join(dir, "fits.json")}, fits.arrow, comparison.json, report.html and ${rep.svgs} SVG plot(s)` +
       `${rep.omitted.length ? `; not plotted: ${rep.omitted.join("; ")}` : ""}\n`,
   );
-  process.exitCode = code; // 1 when runs failed: the analysis left them out
+  // failed runs are left out of the analysis (fits.json counts them); --strict makes them an exit code
+  process.exitCode = argv.strict && counts.failed > 0 ? EXIT_FAILED_RUNS : code;
 }
 
 /** DIR must be empty or hold this very sweep: said before the plan is printed (runSweep would refuse it later). */
@@ -138,8 +149,9 @@ export function builder(y: Argv): Argv {
       type: "string",
       describe: "output directory: the sweep (resumable), fits.json/.arrow, report.html + SVGs, comparison.json",
     })
-    .option("workers", { type: "string", describe: "worker threads [SLURM_CPUS_PER_TASK or all cores]" })
+    .options(POOL_OPTIONS)
     .option("dry-run", { type: "boolean", describe: "print the plan and its cost; run nothing" })
+    .option("json", { type: "boolean", describe: "with --dry-run: the plan as one JSON object" })
     .option("quiet", { type: "boolean", describe: "no sweep progress on stderr" })
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);

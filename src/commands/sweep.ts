@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { runSweep, defaultWorkers, select, Phase, SweepOptions } from "../sweep.js";
 import { UsageError } from "../options.js";
-import { checkOutDir, sweepSummary, sweepJson, EXIT_FAILED_RUNS } from "../cli-util.js";
+import { checkOutDir, single, sweepSummary, sweepJson, EXIT_FAILED_RUNS } from "../cli-util.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "sweep <spec>";
@@ -15,7 +15,6 @@ export function builder(y: Argv): Argv {
   return y
     .positional("spec", { type: "string", describe: "spec file (.yaml, .yml or .json)" })
     .option("out", { type: "string", describe: "output directory (resumable: finished runs are skipped)" })
-    .option("workers", { type: "string", describe: "worker threads [SLURM_CPUS_PER_TASK or all cores]" })
     .option("shard", {
       type: "string",
       describe:
@@ -33,14 +32,7 @@ export function builder(y: Argv): Argv {
       describe: "print the run count, a few expanded runs and the cost; run nothing",
     })
     .option("quiet", { type: "boolean", describe: "no progress output" })
-    .option("retries", {
-      type: "string",
-      describe: "further attempts of a run whose attempt failed transiently (dead worker, out of memory) [2]",
-    })
-    .option("strict", {
-      type: "boolean",
-      describe: `exit ${EXIT_FAILED_RUNS} when any run failed (default: 0 once every run is attempted and recorded)`,
-    })
+    .options(POOL_OPTIONS)
     .option("json", { type: "boolean", describe: "print one JSON object (counts, paths, cost) instead of text" })
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
@@ -72,6 +64,30 @@ export function parseShard(argv: Record<string, unknown>, env = process.env): [n
   if (!Number.isInteger(i) || i < 0 || i >= n) throw bad(`${idx}/${n}`);
   return [i, n];
 }
+
+/** --workers and --retries, as sweep and reproduce take them. */
+export function poolOptions(argv: Record<string, unknown>): { workers: number; retries: number } {
+  const workers = single(argv, "workers") === undefined ? defaultWorkers() : Number(argv.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
+    throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
+  const retries = single(argv, "retries") === undefined ? 2 : Number(argv.retries);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 100)
+    throw new UsageError("--retries", argv.retries, "an integer in [0, 100]");
+  return { workers, retries };
+}
+
+/** The options of the pool that sweep and reproduce share. */
+export const POOL_OPTIONS = {
+  workers: { type: "string", describe: "worker threads [SLURM_CPUS_PER_TASK or all cores]" },
+  retries: {
+    type: "string",
+    describe: "further attempts of a run whose attempt failed transiently (dead worker, out of memory) [2]",
+  },
+  strict: {
+    type: "boolean",
+    describe: `exit ${EXIT_FAILED_RUNS} when any run failed (default: 0 once every run is attempted and recorded)`,
+  },
+} as const;
 
 function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null, json: boolean): void {
   const runs = select(sw, shard, phase);
@@ -134,13 +150,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   if (argv["dry-run"]) return dryRun(sw, shard, phase, json);
   if (typeof argv.out !== "string" || !argv.out) throw new UsageError("--out", argv.out, "an output directory");
   checkOutDir(argv.out);
-  const workers = argv.workers === undefined ? defaultWorkers() : Number(argv.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
-    throw new UsageError("--workers", argv.workers, "an integer in [1, 1024]");
+  const { workers, retries } = poolOptions(argv);
   const wcFrom = ((argv["wc-from"] as string[] | undefined) ?? []).map((p) => resolve(p));
-  const retries = argv.retries === undefined ? 2 : Number(argv.retries);
-  if (!Number.isInteger(retries) || retries < 0 || retries > 100)
-    throw new UsageError("--retries", argv.retries, "an integer in [0, 100]");
   const quiet = Boolean(argv.quiet),
     out = resolve(argv.out);
   const opts: SweepOptions = { out, workers, shard, phase, wcFrom, quiet, kernels, retries };
