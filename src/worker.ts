@@ -21,13 +21,15 @@ export type Done =
   | { runId: number; run: Record<string, unknown>; curves: Record<string, unknown>[] }
   | { runId: number; failure: { error: string; kind: ErrorKind; startedAt: number } };
 
-// fault injection for the failure tests: GROKSWEEP_FAULT=how:run_id[@attempt], how = exit (the thread dies),
-// oom (a RangeError as V8 throws when memory runs out) or throw (a plain error); @n: only the n-th attempt
+// fault injection for the failure tests: GROKSWEEP_FAULT=how:run_id[@attempt],… with how = exit (the thread
+// dies), oom (a RangeError as V8 throws when memory runs out) or throw (a plain error); @n: the n-th attempt only
 function fault(runId: number, attempt: number): void {
-  const m = /^(exit|oom|throw):(\d+)(?:@(\d+))?$/.exec(process.env.GROKSWEEP_FAULT ?? "");
-  if (!m || +m[2] !== runId || (m[3] !== undefined && +m[3] !== attempt)) return;
-  if (m[1] === "exit") process.exit(3);
-  throw m[1] === "oom" ? new RangeError("WebAssembly.Memory(): could not allocate memory") : new Error("injected");
+  for (const f of (process.env.GROKSWEEP_FAULT ?? "").split(",")) {
+    const m = /^(exit|oom|throw):(\d+)(?:@(\d+))?$/.exec(f);
+    if (!m || +m[2] !== runId || (m[3] !== undefined && +m[3] !== attempt)) continue;
+    if (m[1] === "exit") process.exit(3);
+    throw m[1] === "oom" ? new RangeError("WebAssembly.Memory(): could not allocate memory") : new Error("injected");
+  }
 }
 
 export default function runTask({ runId, cfg, attempts }: Task): Done {

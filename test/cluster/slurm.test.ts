@@ -47,8 +47,8 @@ async function until<T>(what: string, probe: () => T | null | false | undefined,
 }
 
 /** Submit with `groksweep slurm`; the job ids by key from OUT/slurm/jobs.json. */
-function submit(out: string, arraySize: number): Record<string, string> {
-  const r = cli(["slurm", spec, "--out", out, "--array-size", String(arraySize), "--cpus-per-task", "1"]);
+function submit(out: string, arraySize: number, env: Record<string, string> = {}): Record<string, string> {
+  const r = cli(["slurm", spec, "--out", out, "--array-size", String(arraySize), "--cpus-per-task", "1"], env);
   assert.equal(r.code, 0, r.stderr);
   const ids = JSON.parse(readFileSync(join(out, "slurm", "jobs.json"), "utf8")).jobs as Record<string, string>;
   for (const id of Object.values(ids)) assert.match(r.stdout, new RegExp(`job ${id} `));
@@ -133,6 +133,35 @@ test(
         [...Array(16).keys()].map((k) => k + 8).filter((id) => id % 3 === i),
       );
     }
+  },
+);
+
+test(
+  "failed runs do not stall the chain: every job completes and the final merge holds the failed rows",
+  T,
+  async () => {
+    const out = tmp();
+    // sbatch exports the environment to the tasks: control 2 throws (permanent), dependent 12's worker dies on
+    // every attempt (transient, retried twice, then recorded)
+    const ids = submit(out, 2, { GROKSWEEP_FAULT: "throw:2,exit:12" });
+    await finished(ids);
+    for (const id of Object.values(ids)) for (const s of states(id)) assert.equal(s, "COMPLETED", `job ${id}`);
+    const rows = [...tableFromIPC(readFileSync(join(out, "all", "runs.arrow")))].map((r) => r.toJSON());
+    assert.equal(rows.length, 24);
+    const failed = rows.filter((r) => r.status === "failed").map((r) => [r.run_id, r.error_kind, r.attempts]);
+    assert.deepEqual(
+      failed.sort((a, b) => (a[0] as number) - (b[0] as number)),
+      [
+        [2, "permanent", 1],
+        [12, "transient", 3],
+      ],
+    );
+    // the others are the reference's (the measured Wc now has 7 controls, so compare the free runs only)
+    const refRows = runRows(ref).filter((r) => (r.run_id as number) < 8 && r.run_id !== 2);
+    assert.deepEqual(
+      runRows(join(out, "all")).filter((r) => (r.run_id as number) < 8 && r.run_id !== 2),
+      refRows,
+    );
   },
 );
 
