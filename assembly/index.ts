@@ -4,7 +4,7 @@
 //   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm
 //   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
 import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
-         T, D4, model, keepForward, nTensors, nParams, tensor } from "./layout";
+         T, D4, model, keepForward, nTensors, nParams, tensor, groupLo, groupHi } from "./layout";
 import { Model, Arm, Buf, Metric } from "./codes";
 import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, setModel, setLoss } from "./mlp";
 import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain } from "./attn";
@@ -19,6 +19,8 @@ export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, 
 export { tensor };
 /** The run's tensors in θ order: tensor(i, TensorField…) for i < tensors(). */
 export function tensors(): i32 { return nTensors; }
+/** Group g's span of θ in floats: [groupSpan(g, 0), groupSpan(g, 1)) (empty where the model lacks it). */
+export function groupSpan(g: i32, end: i32): i32 { return end ? groupHi(g) : groupLo(g); }
 /** θ's length in floats (the tensors and their padding). */
 export function thetaFloats(): i32 { return nParams; }
 /** The row stride (floats) of the dense inputs at ptr(Buf.trainX) and ptr(Buf.testX). */

@@ -200,6 +200,12 @@ export const CURVE_COLUMNS: Col<CurveRowOut>[] = [
   curve("norm_unembed"),
   // --observe spectral (version 0.2): the spectral entropy of the readout W2 (attn: U)
   curve("spec_entropy_W2"),
+  // --observe eff-lr (version 0.3): ‖θ_G(t+1) − θ_G(t)‖ / ‖θ_G(t)‖ for ‖W‖'s span and each norm group
+  curve("eff_lr"),
+  curve("eff_lr_embed"),
+  curve("eff_lr_attn"),
+  curve("eff_lr_mlp"),
+  curve("eff_lr_unembed"),
 ];
 
 export function schemaOf<R>(cols: Col<R>[], metadata: Map<string, string>): Schema {

@@ -49,6 +49,8 @@ export interface Abi {
   tensors(): number;
   tensor(i: number, field: TensorField): number;
   thetaFloats(): number;
+  /** group g's span of θ in floats: [groupSpan(g, 0), groupSpan(g, 1)) */
+  groupSpan(g: Group, end: number): number;
   xStride(): number;
   setAttnLayernorm(on: number): void;
   setLoss(kind: Loss): void;

@@ -4,7 +4,7 @@
 //   Fourier Gini: the Gini coefficient of E's power over the p frequencies of the token axis
 //   (0 = spread evenly, → 1 = concentrated on a few frequencies, as in grokked modular addition).
 
-export const OBSERVABLES = ["spectral", "fourier"] as const;
+export const OBSERVABLES = ["spectral", "fourier", "eff-lr"] as const;
 export type Observable = (typeof OBSERVABLES)[number];
 
 /** Eigenvalues of a symmetric n × n matrix (row-major, float64) by cyclic Jacobi rotations. */
@@ -115,6 +115,26 @@ export interface Observed {
   effective_rank?: number;
   fourier_gini?: number;
   spec_entropy_W2?: number;
+  /** --observe eff-lr: effLr of ‖W‖'s span and of each norm group, over the step after the logged one */
+  eff_lr?: number;
+  eff_lr_embed?: number;
+  eff_lr_attn?: number;
+  eff_lr_mlp?: number;
+  eff_lr_unembed?: number;
+}
+
+/** The effective learning rate of one parameter span (the paper's dissociation analysis), in float64:
+ *  ‖θ(t+1) − θ(t)‖ / ‖θ(t)‖ over [lo, hi); NaN for an empty or all-zero span. */
+export function effLr(before: Float32Array, after: Float32Array, lo: number, hi: number): number {
+  let dd = 0,
+    nn = 0;
+  for (let i = lo; i < hi; i++) {
+    const b = before[i],
+      e = after[i] - b;
+    dd += e * e;
+    nn += b * b;
+  }
+  return nn > 0 ? Math.sqrt(dd / nn) : NaN;
 }
 
 /** The --observe measures of E (p × d) and, for spectral, of the readout W2 (rows × cols: H × p). */

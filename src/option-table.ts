@@ -415,11 +415,11 @@ export const OPTIONS = {
     role: "output",
   }),
   observe: opt<Observable[]>({
-    help: "extra observables at logged steps: spectral,fourier",
+    help: "extra observables at logged steps: spectral,fourier (of E), eff-lr (per norm group)",
     value: text<Observable[]>('a string such as "spectral,fourier"', (v, c) => {
       const obs = parseObserve(v);
-      if (obs.length && (parity(c) || c.model === "tian"))
-        throw new Bad("none for models without an embedding E (tian, parity)");
+      if (obs.some((o) => o !== "eff-lr") && (parity(c) || c.model === "tian"))
+        throw new Bad("eff-lr only, for models without an embedding E (tian, parity)");
       return obs;
     }),
     dflt: [],

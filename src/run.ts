@@ -4,8 +4,8 @@ import { initFor } from "./init.js";
 import { split, decode, Split } from "./task.js";
 import { parityTask } from "./parity.js";
 import { RunConfig, logGrid, wdSchedule, modelGroups } from "./options.js";
-import { Act, Arm, Group, Loss, Metric, Optim } from "./codes.js";
-import { observe, Observed } from "./observe.js";
+import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
+import { observe, Observed, effLr } from "./observe.js";
 
 export type Status = "grokked" | "censored" | "diverged" | "failed";
 
@@ -122,6 +122,20 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
   };
 }
 
+/** One optimizer step, and the effective learning rate of each norm group over it into the row. */
+function stepRates(abi: Abi, net: Net, cfg: RunConfig, row: CurveRow): number {
+  const theta = () => net.f32(abi.ptr(Buf.theta), net.layout.nParams).slice();
+  const before = theta();
+  const done = abi.advance(1);
+  if (done < 1) return 0; // diverged: the next chunk stops at once and logs it
+  const after = theta();
+  const rate = (g: keyof typeof Group) => effLr(before, after, abi.groupSpan(Group[g], 0), abi.groupSpan(Group[g], 1));
+  const has = modelGroups(cfg);
+  row.eff_lr = rate("all");
+  for (const g of ["embed", "attn", "mlp", "unembed"] as const) row[`eff_lr_${g}`] = has.includes(g) ? rate(g) : NaN;
+  return done;
+}
+
 export function train(abi: Abi, cfg: RunConfig): RunResult {
   const t0 = performance.now();
   const { net, split: sp, bits } = prepare(abi, cfg);
@@ -137,6 +151,8 @@ export function train(abi: Abi, cfg: RunConfig): RunResult {
     atGrok: CurveRow | null = null;
   let step = 0,
     diverged = false;
+  const effLr = cfg.observe.includes("eff-lr"),
+    last = stops[stops.length - 1];
   for (const s of stops) {
     if (s > step) {
       const want = s - step;
@@ -157,6 +173,8 @@ export function train(abi: Abi, cfg: RunConfig): RunResult {
     }
     if (saves.has(s) && !diverged) snapshots.push({ step, params: net.params() });
     if (diverged || (cfg.stopAtGrok && tGrok !== null && tMem !== null)) break;
+    // eff-lr: the next step is taken here, on its own (the same bits as inside the next chunk)
+    if (effLr && logged.has(s) && s < last) step += stepRates(abi, net, cfg, curves[curves.length - 1]);
   }
   return {
     cfg,

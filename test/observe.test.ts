@@ -90,7 +90,7 @@ test(
     assert.ok(on.at(-1)!.fourier_gini > on[0].fourier_gini + 0.2, `${on[0].fourier_gini} → ${on.at(-1)!.fourier_gini}`);
     const bad = cli(["run", "--observe", "svd"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--observe: expected a comma-separated subset of spectral,fourier, got "svd"/);
+    assert.match(bad.stderr, /--observe: expected a comma-separated subset of spectral,fourier,eff-lr, got "svd"/);
   },
 );
 

@@ -82,10 +82,13 @@ test("runs.arrow: the released columns in their released order; option columns c
     "run_id", "seed", "task", "model", "op", "p", "frac", "d", "H", "act", "layernorm", "optim", "lr", "wd",
     "momentum", "wd_schedule", "init_scale", "arm", "rho", "wc_ref", "t_int", "max_steps", "mem_acc", "grok_acc",
   ]); // prettier-ignore
-  assert.deepEqual(names.slice(38), [
+  assert.deepEqual(names.slice(38, 48), [
     "clamp_group", "heads", "loss", "n_bits", "k_bits", "parity_bits", "wc_embed", "wc_attn", "wc_mlp", "wc_unembed",
   ]); // prettier-ignore
-  assert.equal(names.length, 48);
+  // revision 3 (0.3.0): failures and provenance, appended
+  assert.deepEqual(names.slice(48), [
+    "error_kind", "attempts", "host", "node_version", "kernels", "started_at", "finished_at",
+  ]); // prettier-ignore
 });
 
 test("the control key of a RunConfig equals that of its runs.arrow row; lr, momentum and seed are pooled", () => {
