@@ -9,6 +9,7 @@ import { checkOutDir, single, writeAtomic } from "../cli-util.js";
 import { CONFIG_COLUMNS, ConfigCol, readRuns, runsSources, Run } from "../fit/read.js";
 import { FIT_DEFAULTS, FitOptions, FitResult, fit } from "../fit/estimate.js";
 import { fitsTable, formatFit } from "../fit/output.js";
+import { readTraces } from "../fit/traces.js";
 
 function choice<T extends string>(argv: Record<string, unknown>, k: string, options: readonly T[], dflt: T): T {
   const v = single(argv, k);
@@ -87,11 +88,13 @@ export function fitOptionsBuilder(y: Argv): Argv {
 
 export type FitOutput = FitResult & { input: string[]; version: string };
 
-/** The runs of one input and their fit, with the provenance added to the public JSON. */
-export function runFit(input: string, o: FitOptions): { runs: Run[]; result: FitOutput } {
+/** The runs of one input and their fit (the free runs' curves read batch by batch), with the provenance added to
+ *  the public JSON. */
+export async function runFit(input: string, o: FitOptions): Promise<{ runs: Run[]; result: FitOutput }> {
   const files = runsSources(input).map((x) => x.runs),
     runs = readRuns(input);
-  return { runs, result: { version: VERSION, input: files, ...fit(runs, o) } };
+  const traces = await readTraces(input, runs);
+  return { runs, result: { version: VERSION, input: files, ...fit(runs, o, traces) } };
 }
 
 function checkOutFile(flag: string, path: unknown): string {
@@ -110,7 +113,7 @@ function checkOutFile(flag: string, path: unknown): string {
 async function cmdFit(argv: Record<string, unknown>): Promise<void> {
   const o = fitOptions(argv);
   const out = single(argv, "out") === undefined ? undefined : checkOutFile("--out", argv.out);
-  const { result } = runFit(String(argv.input), o);
+  const { result } = await runFit(String(argv.input), o);
   if (out !== undefined) {
     mkdirSync(dirname(resolve(out)), { recursive: true });
     const meta = new Map([

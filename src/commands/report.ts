@@ -33,7 +33,7 @@ async function cmdReport(argv: Record<string, unknown>): Promise<void> {
   const k = argv.sample === undefined ? SAMPLE_RUNS : Number(argv.sample);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError("--sample", argv.sample, "an integer in [1, 100]");
 
-  const { runs, result } = runFit(input, o);
+  const { runs, result } = await runFit(input, o);
   const w = await writeReport({ input, out, runs, result, sample: k });
   process.stdout.write(
     `wrote ${out} and ${w.svgs} SVG plot(s)${w.omitted.length ? `; not plotted: ${w.omitted.join("; ")}` : ""}\n`,

@@ -79,7 +79,7 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   }
 
   // 2. the fit (fit's defaults: every ρ, censored medians excluded, 2000 bootstrap resamples)
-  const { runs, result } = runFit(dir, { ...FIT_DEFAULTS });
+  const { runs, result } = await runFit(dir, { ...FIT_DEFAULTS });
   writeAtomic(join(dir, "fits.json"), JSON.stringify(result, null, 1) + "\n");
   writeAtomic(
     join(dir, "fits.arrow"),

@@ -6,6 +6,9 @@ import { Group, MedianConvention, groupBy, usable, grokObs, memObs, fin } from "
 import { wcPooled, wcPowerLaw } from "./wc.js";
 import { delayLaw } from "./delay.js";
 import { levers } from "./levers.js";
+import { knees } from "./knee.js";
+import { wcThreshold, firstPassage } from "./passage.js";
+import type { Trace } from "./traces.js";
 
 export interface FitOptions {
   by: ConfigCol[] | null;
@@ -43,10 +46,16 @@ export interface FitResult {
   wc_power_law: Row[];
   delay_law: { per_p: Row[]; shared: Row[] };
   levers: Row[];
+  /** the delay law's log-linear low-ρ window and the cells above it (src/fit/knee.ts) */
+  delay_knee: Row[];
+  /** from the free runs' curves (src/fit/passage.ts; empty without curves) */
+  wc_threshold: Row[];
+  first_passage: Row[];
   notes: string[];
 }
 
-export function fit(runs: readonly Run[], o: FitOptions): FitResult {
+/** `traces`: what the analyses of curves need of each free run (src/fit/traces.ts readTraces). */
+export function fit(runs: readonly Run[], o: FitOptions, traces = new Map<Run, Trace>()): FitResult {
   const K = o.by ?? [...CONFIG_COLUMNS];
   const notes: string[] = [];
   const nFailed = runs.filter((r) => !usable(r)).length;
@@ -54,6 +63,7 @@ export function fit(runs: readonly Run[], o: FitOptions): FitResult {
     notes.push(`${nFailed} failed run(s) (engine error) are counted in n_failed and left out of every statistic`);
   const free = runs.filter((r) => r.cfg.arm === "free" && usable(r));
   const clamp = runs.filter((r) => r.cfg.arm === "clamp" && usable(r));
+  const delay_law = delayLaw(clamp, K, o, notes);
   return {
     n_runs: runs.length,
     median: o.median,
@@ -66,8 +76,11 @@ export function fit(runs: readonly Run[], o: FitOptions): FitResult {
     groups: groupBy(runs, K).map(groupRow),
     wc_cv_pooled: wcPooled(free, K),
     wc_power_law: wcPowerLaw(free, K, o, notes),
-    delay_law: delayLaw(clamp, K, o, notes),
+    delay_law,
     levers: levers(clamp, K, o, notes),
+    delay_knee: knees(delay_law.per_p, notes),
+    wc_threshold: wcThreshold(free, K, traces),
+    first_passage: firstPassage(free, K, traces),
     notes,
   };
 }

@@ -4,6 +4,7 @@ import { Table, DataType, Schema, Field, RecordBatch, Struct, Int32, Float64, Bo
 import { makeData, vectorFromArray } from "apache-arrow";
 import { CONFIG_COLUMNS, KIND, Kind } from "./read.js";
 import type { FitResult, Row } from "./estimate.js";
+import { THRESHOLDS } from "./traces.js";
 
 // ---- fits.arrow: one tidy table, one row per entry of every JSON list, tagged by `section`
 
@@ -14,6 +15,9 @@ export const SECTIONS = {
   delay_per_p: (f: FitResult) => f.delay_law.per_p,
   delay_shared: (f: FitResult) => f.delay_law.shared,
   lever: (f: FitResult) => f.levers,
+  delay_knee: (f: FitResult) => f.delay_knee,
+  wc_threshold: (f: FitResult) => f.wc_threshold,
+  first_passage: (f: FitResult) => f.first_passage,
 } as const;
 const f64 = () => new Float64(),
   i32 = () => new Int32(),
@@ -77,6 +81,23 @@ const FIELDS: [string, () => DataType][] = [
   ["n_censored_min", i32],
   ["n_censored_max", i32],
   ["n_cells", i32],
+  // appended in 0.3: the knee, Wc at other thresholds, the first-passage law
+  ["knee_window", listOf(f64)],
+  ["knee_alpha", f64],
+  ["knee_r2", f64],
+  ["knee_rho", f64],
+  ["knee_above", listOf(f64)],
+  ["knee_ratio", listOf(f64)],
+  ["thresholds", listOf(f64)],
+  ["wc_at", listOf(f64)],
+  ["n_at", listOf(i32)],
+  ["wc_rel_change", listOf(f64)],
+  ["kappa", f64],
+  ["v_mem", f64],
+  ["v_star", f64],
+  ["passage_r2", f64],
+  ["delay_observed", f64],
+  ["delay_predicted", f64],
 ];
 
 /** The fit as one table: `section`, every config column (runs.arrow types), then FIELDS; null where a row lacks one. */
@@ -199,6 +220,42 @@ export function formatFit(f: FitResult): string {
       ["ratio", (r) => `${fx(r.ratio, 2)}×${r.bound ? " (bound)" : ""}`],
       ["censored seeds min/max", (r) => `${r.n_censored_min}/${r.n_censored_max}`],
     ]),
+    table(
+      `delay-law knee: the largest ρ window with log-linear R² ≥ 0.995; observed/extrapolated T_grok above it`,
+      f.delay_knee,
+      [
+        ["window", (r) => list(r.knee_window)],
+        ["alpha", (r) => fx(r.knee_alpha, 3)],
+        ["R²", (r) => fx(r.knee_r2, 4)],
+        ["knee ρ", (r) => fx(r.knee_rho, 3)],
+        ["above", (r) => list(r.knee_above) || "-"],
+        ["obs/extrap", (r) => (r.knee_ratio as (number | null)[]).map((x) => fx(x, 2)).join(",") || "-"],
+      ],
+    ),
+    table(
+      `Wc at other test-accuracy thresholds (free grokked seeds; change vs the runs' own threshold)`,
+      f.wc_threshold,
+      [
+        ["n", (r) => String(r.n)],
+        ...THRESHOLDS.map((th, k): [string, (r: Row) => string] => [
+          `wc@${th}`,
+          (r) => `${fx((r.wc_at as (number | null)[])[k], 2)} (${pct((r.wc_rel_change as (number | null)[])[k])})`,
+        ]),
+      ],
+    ),
+    table(
+      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t over T_mem…T_grok",
+      f.first_passage,
+      [
+        ["n", (r) => String(r.n)],
+        ["kappa", (r) => fx(r.kappa, 4)],
+        ["R²", (r) => fx(r.passage_r2, 4)],
+        ["V_mem", (r) => fx(r.v_mem, 1)],
+        ["V*", (r) => fx(r.v_star, 1)],
+        ["delay obs", (r) => steps(r.delay_observed)],
+        ["delay pred", (r) => steps(r.delay_predicted)],
+      ],
+    ),
     f.notes.length ? "notes:\n" + f.notes.map((n) => `  - ${n}`).join("\n") + "\n" : "",
   ].join("");
 }

@@ -81,12 +81,12 @@ function readTable(path: string): Table {
   }
 }
 
-/** All runs of the input by run_id; a run_id seen twice (a shard not yet compacted) keeps its first copy.
+/** All runs of the input by run_id; a run_id seen twice (a shard not yet compacted) keeps its first copy unless
+ *  that one failed and a later one exists (a retry), as the store compacts them.
  *  Rows are stored in completion order, which varies with scheduling: sorting makes the bootstrap
  *  (which resamples seeds in cell order) independent of it. */
 export function readRuns(input: string): Run[] {
-  const runs: Run[] = [],
-    seen = new Set<number>();
+  const byId = new Map<number, Run>();
   for (const { runs: file } of runsSources(input)) {
     const t = readTable(file);
     const cols: Record<string, Value[]> = {};
@@ -102,10 +102,9 @@ export function readRuns(input: string): Run[] {
     }
     for (let i = 0; i < t.numRows; i++) {
       const run_id = cols.run_id[i] as number;
-      if (seen.has(run_id)) continue;
-      seen.add(run_id);
+      if (byId.has(run_id) && byId.get(run_id)!.status !== "failed") continue;
       const cfg = Object.fromEntries(CONFIG_COLUMNS.map((c) => [c, cols[c][i]])) as Config;
-      runs.push({
+      byId.set(run_id, {
         file,
         run_id,
         seed: cols.seed[i] as number,
@@ -118,5 +117,5 @@ export function readRuns(input: string): Run[] {
       });
     }
   }
-  return runs.sort((a, b) => a.run_id - b.run_id);
+  return [...byId.values()].sort((a, b) => a.run_id - b.run_id);
 }
