@@ -201,9 +201,18 @@ test(
   async () => {
     const data = tmp("groksweep-k8s-");
     const c = sweepJob.spec.template.spec.containers[0];
-    // RUNS runs of ~1 s (2000 steps of a small model, no stop-at-grok): a shard of 4 on one worker outlasts the
-    // first flush of finished runs (after 2 s), so a part exists while runs remain
-    const spec = { name: "k8s", p: 23, d: 32, H: 64, frac: 0.8, lr: [1e-2, 3e-3], "max-steps": 2000, seeds: 6 };
+    // RUNS short runs of a small model (no stop-at-grok), lr × max-steps with max-steps innermost, so run_id mod 3
+    // picks the max-steps: the victim's shard (1) holds the 6000-step runs (~2 s each here), which outlast the
+    // first flush of finished runs (after 2 s): a part exists while runs remain. The other shards take a second.
+    const spec = {
+      name: "k8s",
+      p: 23,
+      d: 32,
+      H: 64,
+      frac: 0.8,
+      lr: [1e-2, 5e-3, 3e-3, 2e-3],
+      "max-steps": [300, 6000, 400],
+    };
     const perShard = RUNS / N;
     let kernels = c.args!.includes("--kernels") ? c.args![c.args!.indexOf("--kernels") + 1] : "auto";
     try {
@@ -236,7 +245,7 @@ test(
       ROOT,
     );
     const running = pods.map((p) => start(p.args, p.env, p.cwd));
-    const victim = 1;
+    const victim = 1; // the long shard
     if (!(await firstPart(outOf(pods[victim]), running[victim].exited))) {
       const e = await running[victim].exited;
       assert.fail(`pod ${victim} ended (exit ${e.code}) before it wrote a part, nothing to interrupt:\n${e.output}`);
