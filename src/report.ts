@@ -7,6 +7,7 @@ import { compile, TopLevelSpec } from "vega-lite";
 import * as vega from "vega";
 import { Run, CONFIG_COLUMNS, runsSources } from "./fit/read.js";
 import type { FitResult } from "./fit/estimate.js";
+import { PHASES } from "./fit/phase.js";
 
 export interface Plot {
   name: string;
@@ -320,6 +321,41 @@ function histPlot(runs: readonly Run[]): TopLevelSpec | string {
   } as TopLevelSpec;
 }
 
+/** Liu et al.'s phase diagram: the majority phase of each cell of two swept configuration columns (`axes`, or
+ *  lr × wd, or the first two that vary), pooling every other column. */
+function phasePlot(f: FitResult, axes: string[] | null): TopLevelSpec | string {
+  const varying = CONFIG_COLUMNS.filter((c) => new Set(f.groups.map((g) => JSON.stringify(g[c]))).size > 1);
+  const [a, b] = axes ?? (varying.includes("lr") && varying.includes("wd") ? ["lr", "wd"] : varying.slice(0, 2));
+  if (b === undefined) return "no phase diagram (needs two swept configuration columns; --phase-axes)";
+  const cells = new Map<string, Record<string, number>>();
+  for (const g of f.groups) {
+    const k = JSON.stringify([g[a], g[b]]),
+      c = cells.get(k) ?? cells.set(k, Object.fromEntries(PHASES.map((p) => [p, 0]))).get(k)!;
+    for (const p of PHASES) c[p] += (g[`n_${p}`] as number) ?? 0;
+  }
+  const values = [...cells].flatMap(([k, c]) => {
+    const [x, y] = JSON.parse(k),
+      n = PHASES.reduce((s, p) => s + c[p], 0);
+    const top = PHASES.reduce((m, p) => (c[p] > c[m] ? p : m));
+    return n ? [{ x: String(x), y: String(y), phase: top, share: c[top] / n, n }] : [];
+  });
+  const order = (col: string) =>
+    [...new Set(f.groups.map((g) => g[col]))].sort((u, v) => (u! < v! ? -1 : 1)).map(String);
+  return {
+    ...SIZE,
+    title: `Phases (Liu et al.; gap ${f.phase_gap} steps) over ${a} × ${b}`,
+    data: { values },
+    mark: "rect",
+    encoding: {
+      x: { field: "x", type: "ordinal", title: a, sort: order(a) },
+      y: { field: "y", type: "ordinal", title: b, sort: order(b).reverse() },
+      color: { field: "phase", type: "nominal", title: "majority phase", scale: { domain: [...PHASES] } },
+      opacity: { field: "share", type: "quantitative", title: "its share", scale: { domain: [0, 1] } },
+      tooltip: [{ field: "n", type: "quantitative" }],
+    },
+  } as TopLevelSpec;
+}
+
 /** SVG text of a vega-lite spec, ids prefixed so that several SVGs can share one page. */
 export async function renderSvg(spec: TopLevelSpec, prefix: string): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none", logLevel: vega.Error });
@@ -337,6 +373,7 @@ export async function buildPlots(
   sample: readonly Run[],
   f: FitResult,
   k: number,
+  axes: string[] | null = null,
 ): Promise<Plot[]> {
   const [acc, norm] = curvePlots(sample, curves);
   const specs: [string, string, string, TopLevelSpec | string][] = [
@@ -359,6 +396,12 @@ export async function buildPlots(
     ],
     ["wc-power", "Wc power law", "Per-p Wc of free runs on log–log axes with the fitted Wc = c·p^β.", powerPlot(f)],
     ["wc-hist", "Wc histogram", "Wc of every grokked free-run seed, stacked by p.", histPlot(runs)],
+    [
+      "phases",
+      "Phase diagram",
+      "Majority phase of each cell (comprehension, grokking, memorization, confusion), its share as opacity.",
+      phasePlot(f, axes),
+    ],
   ];
   const out: Plot[] = [];
   for (const [name, title, caption, spec] of specs) {

@@ -12,7 +12,7 @@ import { cli, tmp, GROKS } from "./helpers.js";
 import { havePaperData, PAPER_DATA, paperConfigs, paperRows } from "./paperdata.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const PLOTS = ["accuracy", "norm", "delay", "wc-power", "wc-hist"];
+const PLOTS = ["accuracy", "norm", "delay", "wc-power", "wc-hist", "phases"];
 const svgs = (html: string) => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
 
 /** The paper's p-scan as runs.arrow plus made-up curves (logistic accuracy, a norm bump) for every run. */
@@ -52,7 +52,7 @@ function pscanWithCurves(): string {
 }
 
 let full: { dir: string; html: string } | null = null;
-/** One report with all five plots, shared by the tests below. */
+/** One report with all six plots, shared by the tests below. */
 function fullReport(): { dir: string; html: string } {
   if (full) return full;
   const dir = pscanWithCurves(),
@@ -80,7 +80,7 @@ test(
   () => {
     const { html } = fullReport();
     const page = readFileSync(html, "utf8");
-    assert.equal(svgs(page).length, 5);
+    assert.equal(svgs(page).length, 6);
     assert.doesNotMatch(page, /Not plotted/);
     for (const name of PLOTS) {
       const file = html.replace(/\.html$/, `-${name}.svg`);
@@ -181,7 +181,7 @@ function browse(file: string): { dom: string; console: string[] } {
 }
 
 test(
-  "headless chromium renders the report: five SVG plots, no console messages",
+  "headless chromium renders the report: six SVG plots, no console messages",
   {
     skip: !existsSync(CHROMIUM)
       ? `${CHROMIUM} missing (apt-get install -y --no-install-recommends chromium)`
@@ -207,6 +207,6 @@ test(
     assert.deepEqual(page.console, []);
     for (const name of PLOTS)
       assert.match(page.dom, new RegExp(`<section id="${name}">\\s*<h2>[^<]*</h2>\\s*<figure><svg[^>]*class="marks"`));
-    assert.equal((page.dom.match(/<svg/g) ?? []).length, 5);
+    assert.equal((page.dom.match(/<svg/g) ?? []).length, 6);
   },
 );

@@ -10,6 +10,7 @@ import { CONFIG_COLUMNS, ConfigCol, readRuns, runsSources, Run } from "../fit/re
 import { FIT_DEFAULTS, FitOptions, FitResult, fit } from "../fit/estimate.js";
 import { fitsTable, formatFit } from "../fit/output.js";
 import { readTraces } from "../fit/traces.js";
+import { PHASE_GAP } from "../fit/phase.js";
 
 function choice<T extends string>(argv: Record<string, unknown>, k: string, options: readonly T[], dflt: T): T {
   const v = single(argv, k);
@@ -56,6 +57,7 @@ export function fitOptions(argv: Record<string, unknown>): FitOptions {
   if (o.rhoMin !== null && o.rhoMax !== null && o.rhoMax < o.rhoMin) {
     throw new UsageError("--rho-max", single(argv, "rho-max"), `a number ≥ --rho-min (${o.rhoMin})`);
   }
+  o.phaseGap = number(argv, "phase-gap", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0 (steps)") ?? o.phaseGap;
   o.boot = number(argv, "boot", (x) => Number.isInteger(x) && x >= 0 && x <= 1e6, "an integer in [0, 1e6]") ?? o.boot;
   o.seed =
     number(argv, "seed", (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 31, "an integer in [0, 2^31)") ?? o.seed;
@@ -80,6 +82,10 @@ export function fitOptionsBuilder(y: Argv): Argv {
     .option("rho-max", { type: "string", describe: "highest ρ entering the delay-law fits" })
     .option("boot", { type: "string", describe: "bootstrap resamples for the α intervals (0: none) [2000]" })
     .option("seed", { type: "string", describe: "bootstrap seed [0]" })
+    .option("phase-gap", {
+      type: "string",
+      describe: `T_grok − T_mem (steps) above which a run groks rather than comprehends (Liu et al.) [${PHASE_GAP}]`,
+    })
     .option("wc-stat", {
       type: "string",
       describe: "per-p Wc in the power law: median | mean over grokked seeds [median]",

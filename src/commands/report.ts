@@ -7,13 +7,13 @@ import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
 import { checkOutDir, single, writeFilesAtomic } from "../cli-util.js";
 import { fitOptions, fitOptionsBuilder, runFit, FitOutput } from "./fit.js";
-import type { Run } from "../fit/read.js";
+import { CONFIG_COLUMNS, type Run } from "../fit/read.js";
 import { formatFit } from "../fit/output.js";
 import type * as Report from "../report.js";
 
 export const SAMPLE_RUNS = 8; // report.ts is imported lazily: vega takes ~0.5 s to load
 
-const PLOT_NAMES = ["accuracy", "norm", "delay", "wc-power", "wc-hist"];
+const PLOT_NAMES = ["accuracy", "norm", "delay", "wc-power", "wc-hist", "phases"];
 
 /** report.html → report-<plot>.svg beside it. */
 export const svgPath = (html: string, name: string) => `${html.replace(/\.html?$/i, "")}-${name}.svg`;
@@ -33,8 +33,12 @@ async function cmdReport(argv: Record<string, unknown>): Promise<void> {
   const k = argv.sample === undefined ? SAMPLE_RUNS : Number(argv.sample);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError("--sample", argv.sample, "an integer in [1, 100]");
 
+  const axesArg = single(argv, "phase-axes");
+  const axes = axesArg === undefined ? null : String(axesArg).split(",");
+  if (axes && (axes.length !== 2 || !axes.every((c) => (CONFIG_COLUMNS as readonly string[]).includes(c))))
+    throw new UsageError("--phase-axes", axesArg, `two config columns a,b from ${CONFIG_COLUMNS.join(",")}`);
   const { runs, result } = await runFit(input, o);
-  const w = await writeReport({ input, out, runs, result, sample: k });
+  const w = await writeReport({ input, out, runs, result, sample: k, axes });
   process.stdout.write(
     `wrote ${out} and ${w.svgs} SVG plot(s)${w.omitted.length ? `; not plotted: ${w.omitted.join("; ")}` : ""}\n`,
   );
@@ -49,11 +53,12 @@ export async function writeReport(o: {
   sample: number;
   title?: string;
   preface?: string;
+  axes?: string[] | null;
 }): Promise<{ svgs: number; omitted: string[] }> {
   const { buildPlots, readCurves, reportHtml, sampleRuns }: typeof Report = await import("../report.js");
   const { out, runs, result } = o;
   const sample = sampleRuns(runs, o.sample);
-  const plots = await buildPlots(runs, readCurves(o.input, sample), sample, result, o.sample);
+  const plots = await buildPlots(runs, readCurves(o.input, sample), sample, result, o.sample, o.axes ?? null);
   const html = reportHtml({
     title: o.title ?? "groksweep report",
     input: result.input,
@@ -90,6 +95,7 @@ export function builder(y: Argv): Argv {
       type: "string",
       describe: "the HTML file; plots go beside it as <name>-<plot>.svg [DIR/report.html]",
     })
+    .option("phase-axes", { type: "string", describe: "the phase diagram's two config columns a,b [lr,wd if swept]" })
     .option("sample", {
       type: "string",
       describe: `runs whose curves are drawn, evenly spaced over configurations and seeds [${SAMPLE_RUNS}]`,

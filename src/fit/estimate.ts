@@ -9,6 +9,8 @@ import { levers } from "./levers.js";
 import { knees } from "./knee.js";
 import { wcThreshold, firstPassage } from "./passage.js";
 import type { Trace } from "./traces.js";
+import { phaseCounts, PHASE_GAP } from "./phase.js";
+import { sampleThreshold } from "./threshold.js";
 
 export interface FitOptions {
   by: ConfigCol[] | null;
@@ -19,6 +21,8 @@ export interface FitOptions {
   boot: number;
   seed: number;
   wcStat: "median" | "mean";
+  /** --phase-gap: T_grok − T_mem above which a run groks rather than comprehends (src/fit/phase.ts) */
+  phaseGap: number;
 }
 export const FIT_DEFAULTS: FitOptions = {
   by: null,
@@ -29,6 +33,7 @@ export const FIT_DEFAULTS: FitOptions = {
   boot: 2000,
   seed: 0,
   wcStat: "median",
+  phaseGap: PHASE_GAP,
 };
 
 export type Row = Record<string, unknown>;
@@ -41,6 +46,7 @@ export interface FitResult {
   boot: number;
   seed: number;
   wc_stat: "median" | "mean";
+  phase_gap: number;
   groups: Row[];
   wc_cv_pooled: Row[];
   wc_power_law: Row[];
@@ -51,6 +57,8 @@ export interface FitResult {
   /** from the free runs' curves (src/fit/passage.ts; empty without curves) */
   wc_threshold: Row[];
   first_passage: Row[];
+  /** Tian's n_c(M) = C·M ln M over sweeps of frac and the group order (src/fit/threshold.ts) */
+  sample_threshold: Row[];
   notes: string[];
 }
 
@@ -73,7 +81,8 @@ export function fit(runs: readonly Run[], o: FitOptions, traces = new Map<Run, T
     boot: o.boot,
     seed: o.seed,
     wc_stat: o.wcStat,
-    groups: groupBy(runs, K).map(groupRow),
+    phase_gap: o.phaseGap,
+    groups: groupBy(runs, K).map((g) => groupRow(g, o.phaseGap)),
     wc_cv_pooled: wcPooled(free, K),
     wc_power_law: wcPowerLaw(free, K, o, notes),
     delay_law,
@@ -81,11 +90,12 @@ export function fit(runs: readonly Run[], o: FitOptions, traces = new Map<Run, T
     delay_knee: knees(delay_law.per_p, notes),
     wc_threshold: wcThreshold(free, K, traces),
     first_passage: firstPassage(free, K, traces),
+    sample_threshold: sampleThreshold(runs, K, o, notes),
     notes,
   };
 }
 
-function groupRow({ key, runs }: Group): Row {
+function groupRow({ key, runs }: Group, gap: number): Row {
   const ok = runs.filter(usable),
     grokked = ok.filter((r) => r.t_grok !== null);
   const tg = grokked.map((r) => r.t_grok!),
@@ -113,5 +123,6 @@ function groupRow({ key, runs }: Group): Row {
     wc_mean: fin(mean(wc)),
     wc_sd: fin(sd(wc)),
     wc_cv: fin(sd(wc) / mean(wc)),
+    ...phaseCounts(ok, gap),
   };
 }

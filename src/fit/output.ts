@@ -18,6 +18,7 @@ export const SECTIONS = {
   delay_knee: (f: FitResult) => f.delay_knee,
   wc_threshold: (f: FitResult) => f.wc_threshold,
   first_passage: (f: FitResult) => f.first_passage,
+  sample_threshold: (f: FitResult) => f.sample_threshold,
 } as const;
 const f64 = () => new Float64(),
   i32 = () => new Int32(),
@@ -98,6 +99,16 @@ const FIELDS: [string, () => DataType][] = [
   ["passage_r2", f64],
   ["delay_observed", f64],
   ["delay_predicted", f64],
+  ["n_comprehension", i32],
+  ["n_grokking", i32],
+  ["n_memorization", i32],
+  ["n_confusion", i32],
+  ["phase", utf8],
+  ["family", utf8],
+  ["ms", listOf(f64)],
+  ["n_c", listOf(f64)],
+  ["c_per_m", listOf(f64)],
+  ["c_ci", listOf(f64)],
 ];
 
 /** The fit as one table: `section`, every config column (runs.arrow types), then FIELDS; null where a row lacks one. */
@@ -177,6 +188,7 @@ export function formatFit(f: FitResult): string {
         ["wc_mean", (r) => fx(r.wc_mean, 2)],
         ["wc_sd", (r) => fx(r.wc_sd, 2)],
         ["wc_cv", (r) => pct(r.wc_cv)],
+        ["phase", (r) => String(r.phase ?? "-")],
       ],
     ),
     table("Wc over grokked free seeds pooled across learning rates", f.wc_cv_pooled, [
@@ -254,6 +266,17 @@ export function formatFit(f: FitResult): string {
         ["V*", (r) => fx(r.v_star, 1)],
         ["delay obs", (r) => steps(r.delay_observed)],
         ["delay pred", (r) => steps(r.delay_predicted)],
+      ],
+    ),
+    table(
+      "sample threshold (Li²): n_c(M), the smallest n_train where ≥ half the seeds grok, = C·M ln M",
+      f.sample_threshold,
+      [
+        ["family", (r) => String(r.family)],
+        ["M", (r) => list(r.ms)],
+        ["n_c", (r) => (r.n_c as (number | null)[]).map((x) => (x === null ? "-" : String(x))).join(",")],
+        ["C", (r) => fx(r.c, 3)],
+        ["95% CI", (r) => ci(r.c_ci)],
       ],
     ),
     f.notes.length ? "notes:\n" + f.notes.map((n) => `  - ${n}`).join("\n") + "\n" : "",
