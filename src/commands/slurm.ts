@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { jobs, Job, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
-import { checkOutDir } from "../cli-util.js";
+import { checkOutDir, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "slurm <spec>";
@@ -185,8 +185,9 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       return;
     }
     ids[j.key] = id;
-    // recorded after every submission, so a partial submission is known to the next one
-    writeFileSync(
+    // recorded after every submission, so a partial submission is known to the next one; through a temporary
+    // name, so an interrupted write cannot leave a jobs.json that the next submission fails to parse
+    writeAtomic(
       join(out, "slurm", JOBS),
       JSON.stringify({ spec_hash: sw.hash, submitted: new Date().toISOString(), jobs: ids }, null, 2) + "\n",
     );
