@@ -10,6 +10,7 @@ export interface SlurmOptions {
   bin: string; // absolute path of bin/groksweep.js
   name: string; // job name prefix
   arraySize: number; // tasks per array, at most the runs of its phase
+  maxRunning: number | null; // array throttle: at most this many tasks of an array run at once (--array=…%k)
   cpusPerTask: number;
   time: string | null;
   partition: string | null;
@@ -154,7 +155,9 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
 function script(o: SlurmOptions, name: string, dependent: boolean, tasks: number | null, body: string[]): string {
   const opts = [
     `--job-name=${name}`,
-    ...(tasks !== null ? [`--array=0-${tasks - 1}`, `--cpus-per-task=${o.cpusPerTask}`] : ["--cpus-per-task=1"]),
+    ...(tasks !== null
+      ? [`--array=0-${tasks - 1}${o.maxRunning ? `%${o.maxRunning}` : ""}`, `--cpus-per-task=${o.cpusPerTask}`]
+      : ["--cpus-per-task=1"]),
     `--output=${o.out}/logs/${tasks !== null ? "%x-%A_%a" : "%x-%j"}.out`,
     "--open-mode=append", // a requeued task's log keeps the interrupted attempt
     ...(o.time ? [`--time=${o.time}`] : []),

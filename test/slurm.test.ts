@@ -207,3 +207,18 @@ test("bad input: array size, CPUs, an --out sbatch cannot take, no sbatch", () =
     PATH: tmp(),
   });
 });
+
+test("--max-running throttles every array, not the merges; bad values are refused", () => {
+  const r = cli(["slurm", TINY, "--out", tmp(), "--array-size", "3", "--max-running", "2", "--dry-run"]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = scripts(r.stdout);
+  assert.match(s.get("control.sbatch")!, /^#SBATCH --array=0-2%2$/m);
+  assert.match(s.get("dependent.sbatch")!, /^#SBATCH --array=0-2%2$/m);
+  for (const m of ["merge-control.sbatch", "merge.sbatch"]) assert.doesNotMatch(s.get(m)!, /--array/, m);
+  assert.match(r.stdout, /gs-tiny-control: array of 3 tasks × 4 CPUs, at most 2 at once, 4 runs/);
+  for (const v of ["0", "-1", "1.5", "two"]) {
+    const bad = cli(["slurm", TINY, "--out", tmp(), "--max-running", v, "--dry-run"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.stderr, `groksweep: --max-running: expected an integer ≥ 1, got "${v}"\n`);
+  }
+});

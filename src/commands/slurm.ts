@@ -30,6 +30,10 @@ export function builder(y: Argv): Argv {
       describe: "tasks per job array (at most the runs of its phase)",
     })
     .option("cpus-per-task", { type: "string", default: "4", describe: "CPUs, and so workers, per task" })
+    .option("max-running", {
+      type: "string",
+      describe: "at most this many tasks of each array run at once (the array throttle, --array=0-N%k)",
+    })
     .option("time", {
       type: "string",
       describe: "sbatch --time of every job (e.g. 4:00:00); tasks get TERM 60 s before it",
@@ -54,10 +58,10 @@ export function builder(y: Argv): Argv {
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const JOBS = "jobs.json";
 
-function posInt(argv: Record<string, unknown>, key: string, max: number): number {
+function posInt(argv: Record<string, unknown>, key: string, max = Infinity): number {
   const v = Number(argv[key]);
   if (!Number.isInteger(v) || v < 1 || v > max)
-    throw new UsageError(`--${key}`, argv[key], `an integer in [1, ${max}]`);
+    throw new UsageError(`--${key}`, argv[key], max === Infinity ? "an integer ≥ 1" : `an integer in [1, ${max}]`);
   return v;
 }
 
@@ -71,8 +75,9 @@ function describeJob(j: Job, o: SlurmOptions): string {
   const l = j.load,
     runs = l.minRuns === l.maxRuns ? `${l.maxRuns}` : `${l.minRuns}–${l.maxRuns}`;
   const cpus = `${o.cpusPerTask} CPU${o.cpusPerTask > 1 ? "s" : ""}`;
+  const throttle = o.maxRunning ? `, at most ${o.maxRunning} at once` : "";
   return (
-    `${j.name}: array of ${l.tasks} tasks × ${cpus}, ${l.runs} runs (${runs} per task)${after}; ` +
+    `${j.name}: array of ${l.tasks} tasks × ${cpus}${throttle}, ${l.runs} runs (${runs} per task)${after}; ` +
     `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
     `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
   );
@@ -139,6 +144,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     bin: join(ROOT, "bin", "groksweep.js"),
     name: `gs-${(typeof sw.doc.name === "string" ? sw.doc.name : sw.hash.slice(0, 8)).replace(/[^\w.-]+/g, "_")}`,
     arraySize: posInt(argv, "array-size", 100_000),
+    maxRunning: argv["max-running"] === undefined ? null : posInt(argv, "max-running"),
     cpusPerTask: posInt(argv, "cpus-per-task", 1024),
     time: typeof argv.time === "string" ? argv.time : null,
     partition: typeof argv.partition === "string" ? argv.partition : null,
