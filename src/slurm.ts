@@ -77,6 +77,13 @@ export function taskSeconds(l: Load, cpus: number): number {
   return Math.max(l.maxSeconds / cpus, l.longestSeconds);
 }
 
+/** The cluster's MaxArraySize from `scontrol show config` (a line `MaxArraySize            = 1001`), or null
+ *  when the text has none. Array indices must be below it, so an array may have at most that many tasks. */
+export function maxArraySize(config: string): number | null {
+  const m = /^\s*MaxArraySize\s*=\s*(\d+)\s*$/m.exec(config);
+  return m ? Number(m[1]) : null;
+}
+
 /** Quote for bash unless plainly safe. */
 export const sh = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 

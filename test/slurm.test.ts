@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, tmp, specFile, runRows, curveRows, TINY } from "./helpers.js";
+import { maxArraySize } from "../src/slurm.js";
 
 /** The scripts printed by --dry-run, by file name. */
 function scripts(stdout: string): Map<string, string> {
@@ -18,14 +19,20 @@ function scripts(stdout: string): Map<string, string> {
   return out;
 }
 
-/** A directory with stand-in sbatch (logs its arguments, prints ids 101, 102, …) and squeue (prints $FAKE_SQUEUE). */
-function fakeSlurm(): { path: string; log: string } {
+/** A directory with stand-in sbatch (logs its arguments, prints ids 101, 102, …), squeue (prints $FAKE_SQUEUE)
+ *  and scontrol (`show config` as a cluster with the given MaxArraySize answers; exit 1 with null: no controller). */
+function fakeSlurm(maxArray: number | null = 1001): { path: string; log: string } {
   const bin = tmp(),
     log = join(bin, "sbatch.log");
+  const config =
+    maxArray === null
+      ? "echo 'slurm_load_ctl_conf error: Unable to contact slurm controller' >&2; exit 1"
+      : `printf 'Configuration data as of 2024-01-01T00:00:00\\nMaxArraySize            = ${maxArray}\\n'` +
+        `'MaxJobCount             = 10000\\n'`;
   writeFileSync(join(bin, "sbatch"), `#!/bin/sh\necho "$@" >> ${log}\necho $((100 + $(wc -l < ${log})))\n`);
   writeFileSync(join(bin, "squeue"), `#!/bin/sh\nprintf '%s' "$FAKE_SQUEUE"\n`);
-  chmodSync(join(bin, "sbatch"), 0o755);
-  chmodSync(join(bin, "squeue"), 0o755);
+  writeFileSync(join(bin, "scontrol"), `#!/bin/sh\n${config}\n`);
+  for (const f of ["sbatch", "squeue", "scontrol"]) chmodSync(join(bin, f), 0o755);
   return { path: `${bin}:${process.env.PATH}`, log };
 }
 
@@ -221,4 +228,42 @@ test("--max-running throttles every array, not the merges; bad values are refuse
     assert.equal(bad.code, 2, bad.stderr);
     assert.equal(bad.stderr, `groksweep: --max-running: expected an integer ≥ 1, got "${v}"\n`);
   }
+});
+
+test("maxArraySize reads scontrol show config", () => {
+  const config = [
+    "Configuration data as of 2024-05-01T10:00:00",
+    "MailProg                = /bin/mail",
+    "MaxArraySize            = 1001",
+    "MaxJobCount             = 10000",
+    "",
+  ].join("\n");
+  assert.equal(maxArraySize(config), 1001);
+  assert.equal(maxArraySize("MaxArraySize = 0\n"), 0); // arrays disabled: every array is refused
+  assert.equal(maxArraySize("MaxJobCount             = 10000\n"), null);
+  assert.equal(maxArraySize(""), null);
+});
+
+test("arrays above the cluster's MaxArraySize are refused, in a dry run too; no scontrol answer: a note", () => {
+  // tiny.yaml: 4 controls and 8 dependent runs, so --array-size 8 makes an array of 8 tasks (indices 0 … 7)
+  const { path, log } = fakeSlurm(7);
+  const refused =
+    "groksweep: --array-size: expected at most 7, this cluster's MaxArraySize " +
+    '(an array of 8 tasks has indices up to 7), got "8"\n';
+  for (const extra of [["--dry-run"], []]) {
+    const out = join(tmp(), "out");
+    const r = cli(["slurm", TINY, "--out", out, "--array-size", "8", ...extra], { PATH: path });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, refused, extra.join(" "));
+    assert.equal(r.stdout, "");
+    assert.ok(!existsSync(out) && !existsSync(log), "nothing written, nothing submitted");
+  }
+  // at the limit: 7 tasks, indices 0 … 6
+  const at = cli(["slurm", TINY, "--out", tmp(), "--array-size", "7", "--dry-run"], { PATH: path });
+  assert.equal(at.code, 0, at.stderr);
+  assert.equal(at.stderr, "");
+  // a controller that does not answer: the check is skipped with one note
+  const down = cli(["slurm", TINY, "--out", tmp(), "--array-size", "8", "--dry-run"], { PATH: fakeSlurm(null).path });
+  assert.equal(down.code, 0, down.stderr);
+  assert.equal(down.stderr, "groksweep: scontrol show config did not answer (exit 1): array sizes not checked\n");
 });

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
-import { jobs, Job, SlurmOptions, taskSeconds } from "../slurm.js";
+import { jobs, Job, maxArraySize, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
 import { checkOutDir, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
@@ -83,6 +83,26 @@ function describeJob(j: Job, o: SlurmOptions): string {
   );
 }
 
+/** Refuse arrays the cluster rejects: indices 0 … tasks − 1 must be below its MaxArraySize. Checked where
+ *  scontrol answers; without scontrol on PATH (a dry run away from the cluster) there is nothing to ask. */
+function checkMaxArraySize(plan: Job[], argv: Record<string, unknown>): void {
+  const r = spawnSync("scontrol", ["show", "config"], { encoding: "utf8", timeout: 5000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return;
+  const max = r.status === 0 ? maxArraySize(r.stdout) : null;
+  if (max === null) {
+    const why = r.error ? r.error.message : r.status !== 0 ? `exit ${r.status}` : "no MaxArraySize line";
+    process.stderr.write(`groksweep: scontrol show config did not answer (${why}): array sizes not checked\n`);
+    return;
+  }
+  const tasks = Math.max(...plan.map((j) => j.load?.tasks ?? 0));
+  if (tasks > max)
+    throw new UsageError(
+      "--array-size",
+      argv["array-size"],
+      `at most ${max}, this cluster's MaxArraySize (an array of ${tasks} tasks has indices up to ${tasks - 1})`,
+    );
+}
+
 /** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one
  *  shard directory. */
 function checkPrevious(out: string, sw: Sweep): void {
@@ -152,6 +172,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     kernels: loadKernels(choice).name,
   };
   const plan = jobs(sw, o);
+  checkMaxArraySize(plan, argv);
   const head = `spec ${sw.hash}: ${sw.runs.length} runs as ${plan.length} jobs → ${join(out, "all")}`;
   if (argv["dry-run"]) {
     const lines = [
