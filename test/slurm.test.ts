@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, tmp, specFile, runRows, curveRows, TINY } from "./helpers.js";
 import { maxArraySize } from "../src/slurm.js";
@@ -250,7 +250,7 @@ test("arrays above the cluster's MaxArraySize are refused, in a dry run too; no 
   const refused =
     "groksweep: --array-size: expected at most 7, this cluster's MaxArraySize " +
     '(an array of 8 tasks has indices up to 7), got "8"\n';
-  for (const extra of [["--dry-run"], []]) {
+  for (const extra of [["--dry-run"], [], ["--json"]]) {
     const out = join(tmp(), "out");
     const r = cli(["slurm", TINY, "--out", out, "--array-size", "8", ...extra], { PATH: path });
     assert.equal(r.code, 2, r.stderr);
@@ -266,4 +266,65 @@ test("arrays above the cluster's MaxArraySize are refused, in a dry run too; no 
   const down = cli(["slurm", TINY, "--out", tmp(), "--array-size", "8", "--dry-run"], { PATH: fakeSlurm(null).path });
   assert.equal(down.code, 0, down.stderr);
   assert.equal(down.stderr, "groksweep: scontrol show config did not answer (exit 1): array sizes not checked\n");
+});
+
+test("--json: the dry-run plan with its scripts, and the submitted job ids", () => {
+  const out = join(tmp(), "out");
+  const args = ["slurm", TINY, "--out", out, "--array-size", "3", "--max-running", "2", "--json"];
+  const dry = cli([...args, "--dry-run"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.ok(!existsSync(out));
+  const plan = JSON.parse(dry.stdout);
+  assert.match(plan.spec_hash, /^[0-9a-f]{16}$/);
+  assert.equal(plan.n_runs, 12);
+  assert.equal(plan.out, out);
+  assert.equal(plan.result, join(out, "all"));
+  assert.equal(plan.max_running, 2);
+  assert.ok(["fma", "strict"].includes(plan.kernels));
+  assert.deepEqual(
+    plan.jobs.map((j: Record<string, unknown>) => [j.key, j.after, j.tasks, j.runs, j.min_runs, j.max_runs]),
+    [
+      ["control", null, 3, 4, 1, 2],
+      ["merge-control", "control", null, null, null, null],
+      ["dependent", "merge-control", 3, 8, 2, 3],
+      ["merge", "dependent", null, null, null, null],
+    ],
+  );
+  const human = scripts(cli([...args.slice(0, -1), "--dry-run"]).stdout);
+  for (const j of plan.jobs) {
+    assert.equal(j.name, `gs-tiny-${j.key}`);
+    assert.equal(j.script_path, join(out, "slurm", `${j.key}.sbatch`));
+    assert.equal(j.job_id, null);
+    assert.equal(j.script + "\n", human.get(`${j.key}.sbatch`), j.key); // the text --dry-run prints
+    if (j.tasks === null) continue;
+    assert.ok(j.max_steps === 3000 || j.max_steps === 4500, j.key);
+    assert.ok(j.max_flops > 0 && j.est_seconds >= 1, j.key);
+  }
+
+  const { path } = fakeSlurm();
+  const sub = cli(args, { PATH: path });
+  assert.equal(sub.code, 0, sub.stderr);
+  const done = JSON.parse(sub.stdout); // the whole of stdout is the one object
+  assert.equal(done.dry_run, false);
+  assert.deepEqual(
+    done.jobs.map((j: Record<string, unknown>) => [j.key, j.job_id, "script" in j]),
+    [
+      ["control", "101", false],
+      ["merge-control", "102", false],
+      ["dependent", "103", false],
+      ["merge", "104", false],
+    ],
+  );
+  for (const j of done.jobs) assert.equal(readFileSync(j.script_path, "utf8") + "\n", human.get(`${j.key}.sbatch`));
+  // jobs.json went through a temporary name: no leftover beside it
+  assert.deepEqual(
+    readdirSync(join(out, "slurm")).filter((f) => f.includes(".tmp-")),
+    [],
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(out, "slurm", "jobs.json"), "utf8")).jobs, {
+    control: "101",
+    "merge-control": "102",
+    dependent: "103",
+    merge: "104",
+  });
 });

@@ -1,5 +1,6 @@
 // `groksweep slurm SPEC --out DIR`: submit a sweep to Slurm as job arrays chained with merges
-// (src/slurm.ts); --dry-run prints the sbatch scripts and the cost of each array's heaviest task.
+// (src/slurm.ts); --dry-run prints the sbatch scripts and the cost of each array's heaviest task; --json prints
+// either as one JSON object.
 import type { Argv } from "yargs";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -48,6 +49,10 @@ export function builder(y: Argv): Argv {
       type: "boolean",
       describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing",
     })
+    .option("json", {
+      type: "boolean",
+      describe: "print the jobs (with their ids, or with --dry-run their scripts) as one JSON object",
+    })
     .option("kernels", {
       ...KERNELS_OPTION,
       describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build`,
@@ -65,6 +70,8 @@ function posInt(argv: Record<string, unknown>, key: string, max = Infinity): num
   return v;
 }
 
+const scriptPath = (o: SlurmOptions, j: Job) => join(o.out, "slurm", `${j.key}.sbatch`);
+
 function hours(s: number): string {
   return s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 }
@@ -81,6 +88,39 @@ function describeJob(j: Job, o: SlurmOptions): string {
     `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
     `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
   );
+}
+
+/** The --json record: the job ids once submitted (null in a dry run, and for the jobs after a failed submission),
+ *  and in a dry run the scripts' text (a submission has written them to script_path). */
+function planJson(sw: Sweep, o: SlurmOptions, plan: Job[], ids: Record<string, string> | null) {
+  return {
+    spec_hash: sw.hash,
+    n_runs: sw.runs.length,
+    out: o.out,
+    result: join(o.out, "all"),
+    spec: o.spec,
+    logs: join(o.out, "logs"),
+    kernels: o.kernels,
+    cpus_per_task: o.cpusPerTask,
+    max_running: o.maxRunning,
+    dry_run: ids === null,
+    jobs: plan.map((j) => ({
+      key: j.key,
+      name: j.name,
+      after: j.after,
+      // null for the merges, which are single tasks
+      tasks: j.load?.tasks ?? null,
+      runs: j.load?.runs ?? null,
+      min_runs: j.load?.minRuns ?? null,
+      max_runs: j.load?.maxRuns ?? null,
+      max_steps: j.load?.maxSteps ?? null,
+      max_flops: j.load?.maxFlops ?? null,
+      est_seconds: j.load ? Math.ceil(taskSeconds(j.load, o.cpusPerTask)) : null, // the heaviest task's
+      script_path: scriptPath(o, j),
+      job_id: ids?.[j.key] ?? null,
+      ...(ids === null ? { script: j.script } : {}),
+    })),
+  };
 }
 
 /** Refuse arrays the cluster rejects: indices 0 … tasks − 1 must be below its MaxArraySize. Checked where
@@ -173,8 +213,13 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   };
   const plan = jobs(sw, o);
   checkMaxArraySize(plan, argv);
+  const json = argv.json === true;
   const head = `spec ${sw.hash}: ${sw.runs.length} runs as ${plan.length} jobs → ${join(out, "all")}`;
   if (argv["dry-run"]) {
+    if (json) {
+      process.stdout.write(JSON.stringify(planJson(sw, o, plan, null)) + "\n");
+      return;
+    }
     const lines = [
       head,
       ...plan.map((j) => "  " + describeJob(j, o)),
@@ -183,7 +228,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ];
     for (const j of plan) {
       lines.push(
-        `# ---- ${join(out, "slurm", `${j.key}.sbatch`)}: sbatch --parsable` +
+        `# ---- ${scriptPath(o, j)}: sbatch --parsable` +
           `${j.after ? ` --dependency=afterok:<${j.after} job id>` : ""} ${j.key}.sbatch`,
         j.script,
       );
@@ -197,9 +242,11 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   // the tasks read a frozen copy: editing SPEC while jobs wait cannot split the sweep between two specs
   if (specPath !== o.spec) copyFileSync(specPath, o.spec);
   const ids: Record<string, string> = {};
-  process.stdout.write(head + "\n");
+  const say = (s: string): void => void (json || process.stdout.write(s)); // --json: the one object at the end
+  say(head + "\n");
+  let failed = false;
   for (const j of plan) {
-    const file = join(out, "slurm", `${j.key}.sbatch`);
+    const file = scriptPath(o, j);
     writeFileSync(file, j.script, { mode: 0o755 });
     const id = submit(file, j.after ? ids[j.after] : null);
     if (id === null) {
@@ -209,7 +256,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
             "(scancel them, or let them finish and resubmit)\n",
         );
       process.exitCode = 1;
-      return;
+      failed = true;
+      break;
     }
     ids[j.key] = id;
     // recorded after every submission, so a partial submission is known to the next one; through a temporary
@@ -218,9 +266,10 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
       join(out, "slurm", JOBS),
       JSON.stringify({ spec_hash: sw.hash, submitted: new Date().toISOString(), jobs: ids }, null, 2) + "\n",
     );
-    process.stdout.write(`  ${j.key.padEnd(13)} job ${ids[j.key]}  ${describeJob(j, o)}\n`);
+    say(`  ${j.key.padEnd(13)} job ${ids[j.key]}  ${describeJob(j, o)}\n`);
   }
-  process.stdout.write(
-    `logs in ${join(out, "logs")}; resubmit the same command after a failure: finished runs are skipped\n`,
-  );
+  // with --json also after a failure: the ids of what was submitted (exit 1 says the chain is incomplete)
+  if (json) process.stdout.write(JSON.stringify(planJson(sw, o, plan, ids)) + "\n");
+  else if (!failed)
+    say(`logs in ${join(out, "logs")}; resubmit the same command after a failure: finished runs are skipped\n`);
 }
