@@ -10,6 +10,7 @@ export interface SlurmOptions {
   bin: string; // absolute path of bin/groksweep.js
   name: string; // job name prefix
   arraySize: number; // tasks per array, at most the runs of its phase
+  maxRunning: number | null; // array throttle: at most this many tasks of an array run at once (--array=…%k)
   cpusPerTask: number;
   time: string | null;
   partition: string | null;
@@ -74,6 +75,13 @@ export function load(sw: Sweep, phase: Phase | null, arraySize: number): Load {
 /** Wall-time bound of the heaviest task: its runs spread over its workers, never less than its longest run. */
 export function taskSeconds(l: Load, cpus: number): number {
   return Math.max(l.maxSeconds / cpus, l.longestSeconds);
+}
+
+/** The cluster's MaxArraySize from `scontrol show config` (a line `MaxArraySize            = 1001`), or null
+ *  when the text has none. Array indices must be below it, so an array may have at most that many tasks. */
+export function maxArraySize(config: string): number | null {
+  const m = /^\s*MaxArraySize\s*=\s*(\d+)\s*$/m.exec(config);
+  return m ? Number(m[1]) : null;
 }
 
 /** Quote for bash unless plainly safe. */
@@ -154,7 +162,9 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
 function script(o: SlurmOptions, name: string, dependent: boolean, tasks: number | null, body: string[]): string {
   const opts = [
     `--job-name=${name}`,
-    ...(tasks !== null ? [`--array=0-${tasks - 1}`, `--cpus-per-task=${o.cpusPerTask}`] : ["--cpus-per-task=1"]),
+    ...(tasks !== null
+      ? [`--array=0-${tasks - 1}${o.maxRunning ? `%${o.maxRunning}` : ""}`, `--cpus-per-task=${o.cpusPerTask}`]
+      : ["--cpus-per-task=1"]),
     `--output=${o.out}/logs/${tasks !== null ? "%x-%A_%a" : "%x-%j"}.out`,
     "--open-mode=append", // a requeued task's log keeps the interrupted attempt
     ...(o.time ? [`--time=${o.time}`] : []),

@@ -4,9 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, tmp, specFile, runRows, curveRows, TINY } from "./helpers.js";
+import { maxArraySize } from "../src/slurm.js";
 
 /** The scripts printed by --dry-run, by file name. */
 function scripts(stdout: string): Map<string, string> {
@@ -18,14 +19,20 @@ function scripts(stdout: string): Map<string, string> {
   return out;
 }
 
-/** A directory with stand-in sbatch (logs its arguments, prints ids 101, 102, …) and squeue (prints $FAKE_SQUEUE). */
-function fakeSlurm(): { path: string; log: string } {
+/** A directory with stand-in sbatch (logs its arguments, prints ids 101, 102, …), squeue (prints $FAKE_SQUEUE)
+ *  and scontrol (`show config` as a cluster with the given MaxArraySize answers; exit 1 with null: no controller). */
+function fakeSlurm(maxArray: number | null = 1001): { path: string; log: string } {
   const bin = tmp(),
     log = join(bin, "sbatch.log");
+  const config =
+    maxArray === null
+      ? "echo 'slurm_load_ctl_conf error: Unable to contact slurm controller' >&2; exit 1"
+      : `printf 'Configuration data as of 2024-01-01T00:00:00\\nMaxArraySize            = ${maxArray}\\n'` +
+        `'MaxJobCount             = 10000\\n'`;
   writeFileSync(join(bin, "sbatch"), `#!/bin/sh\necho "$@" >> ${log}\necho $((100 + $(wc -l < ${log})))\n`);
   writeFileSync(join(bin, "squeue"), `#!/bin/sh\nprintf '%s' "$FAKE_SQUEUE"\n`);
-  chmodSync(join(bin, "sbatch"), 0o755);
-  chmodSync(join(bin, "squeue"), 0o755);
+  writeFileSync(join(bin, "scontrol"), `#!/bin/sh\n${config}\n`);
+  for (const f of ["sbatch", "squeue", "scontrol"]) chmodSync(join(bin, f), 0o755);
   return { path: `${bin}:${process.env.PATH}`, log };
 }
 
@@ -205,5 +212,119 @@ test("bad input: array size, CPUs, an --out sbatch cannot take, no sbatch", () =
   bad(["--out", spaced, "--dry-run"], /--out: expected a path without whitespace/);
   bad(["--out", tmp()], /sbatch: missing: expected Slurm's sbatch on PATH .*--dry-run prints the scripts without it/, {
     PATH: tmp(),
+  });
+});
+
+test("--max-running throttles every array, not the merges; bad values are refused", () => {
+  const r = cli(["slurm", TINY, "--out", tmp(), "--array-size", "3", "--max-running", "2", "--dry-run"]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = scripts(r.stdout);
+  assert.match(s.get("control.sbatch")!, /^#SBATCH --array=0-2%2$/m);
+  assert.match(s.get("dependent.sbatch")!, /^#SBATCH --array=0-2%2$/m);
+  for (const m of ["merge-control.sbatch", "merge.sbatch"]) assert.doesNotMatch(s.get(m)!, /--array/, m);
+  assert.match(r.stdout, /gs-tiny-control: array of 3 tasks × 4 CPUs, at most 2 at once, 4 runs/);
+  for (const v of ["0", "-1", "1.5", "two"]) {
+    const bad = cli(["slurm", TINY, "--out", tmp(), "--max-running", v, "--dry-run"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.stderr, `groksweep: --max-running: expected an integer ≥ 1, got "${v}"\n`);
+  }
+});
+
+test("maxArraySize reads scontrol show config", () => {
+  const config = [
+    "Configuration data as of 2024-05-01T10:00:00",
+    "MailProg                = /bin/mail",
+    "MaxArraySize            = 1001",
+    "MaxJobCount             = 10000",
+    "",
+  ].join("\n");
+  assert.equal(maxArraySize(config), 1001);
+  assert.equal(maxArraySize("MaxArraySize = 0\n"), 0); // arrays disabled: every array is refused
+  assert.equal(maxArraySize("MaxJobCount             = 10000\n"), null);
+  assert.equal(maxArraySize(""), null);
+});
+
+test("arrays above the cluster's MaxArraySize are refused, in a dry run too; no scontrol answer: a note", () => {
+  // tiny.yaml: 4 controls and 8 dependent runs, so --array-size 8 makes an array of 8 tasks (indices 0 … 7)
+  const { path, log } = fakeSlurm(7);
+  const refused =
+    "groksweep: --array-size: expected at most 7, this cluster's MaxArraySize " +
+    '(an array of 8 tasks has indices up to 7), got "8"\n';
+  for (const extra of [["--dry-run"], [], ["--json"]]) {
+    const out = join(tmp(), "out");
+    const r = cli(["slurm", TINY, "--out", out, "--array-size", "8", ...extra], { PATH: path });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, refused, extra.join(" "));
+    assert.equal(r.stdout, "");
+    assert.ok(!existsSync(out) && !existsSync(log), "nothing written, nothing submitted");
+  }
+  // at the limit: 7 tasks, indices 0 … 6
+  const at = cli(["slurm", TINY, "--out", tmp(), "--array-size", "7", "--dry-run"], { PATH: path });
+  assert.equal(at.code, 0, at.stderr);
+  assert.equal(at.stderr, "");
+  // a controller that does not answer: the check is skipped with one note
+  const down = cli(["slurm", TINY, "--out", tmp(), "--array-size", "8", "--dry-run"], { PATH: fakeSlurm(null).path });
+  assert.equal(down.code, 0, down.stderr);
+  assert.equal(down.stderr, "groksweep: scontrol show config did not answer (exit 1): array sizes not checked\n");
+});
+
+test("--json: the dry-run plan with its scripts, and the submitted job ids", () => {
+  const out = join(tmp(), "out");
+  const args = ["slurm", TINY, "--out", out, "--array-size", "3", "--max-running", "2", "--json"];
+  const dry = cli([...args, "--dry-run"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.ok(!existsSync(out));
+  const plan = JSON.parse(dry.stdout);
+  assert.match(plan.spec_hash, /^[0-9a-f]{16}$/);
+  assert.equal(plan.n_runs, 12);
+  assert.equal(plan.out, out);
+  assert.equal(plan.result, join(out, "all"));
+  assert.equal(plan.max_running, 2);
+  assert.ok(["fma", "strict"].includes(plan.kernels));
+  assert.deepEqual(
+    plan.jobs.map((j: Record<string, unknown>) => [j.key, j.after, j.tasks, j.runs, j.min_runs, j.max_runs]),
+    [
+      ["control", null, 3, 4, 1, 2],
+      ["merge-control", "control", null, null, null, null],
+      ["dependent", "merge-control", 3, 8, 2, 3],
+      ["merge", "dependent", null, null, null, null],
+    ],
+  );
+  const human = scripts(cli([...args.slice(0, -1), "--dry-run"]).stdout);
+  for (const j of plan.jobs) {
+    assert.equal(j.name, `gs-tiny-${j.key}`);
+    assert.equal(j.script_path, join(out, "slurm", `${j.key}.sbatch`));
+    assert.equal(j.job_id, null);
+    assert.equal(j.script + "\n", human.get(`${j.key}.sbatch`), j.key); // the text --dry-run prints
+    if (j.tasks === null) continue;
+    assert.ok(j.max_steps === 3000 || j.max_steps === 4500, j.key);
+    assert.ok(j.max_flops > 0 && j.est_seconds >= 1, j.key);
+  }
+
+  const { path } = fakeSlurm();
+  const sub = cli(args, { PATH: path });
+  assert.equal(sub.code, 0, sub.stderr);
+  const done = JSON.parse(sub.stdout); // the whole of stdout is the one object
+  assert.equal(done.dry_run, false);
+  assert.deepEqual(
+    done.jobs.map((j: Record<string, unknown>) => [j.key, j.job_id, "script" in j]),
+    [
+      ["control", "101", false],
+      ["merge-control", "102", false],
+      ["dependent", "103", false],
+      ["merge", "104", false],
+    ],
+  );
+  for (const j of done.jobs) assert.equal(readFileSync(j.script_path, "utf8") + "\n", human.get(`${j.key}.sbatch`));
+  // jobs.json went through a temporary name: no leftover beside it
+  assert.deepEqual(
+    readdirSync(join(out, "slurm")).filter((f) => f.includes(".tmp-")),
+    [],
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(out, "slurm", "jobs.json"), "utf8")).jobs, {
+    control: "101",
+    "merge-control": "102",
+    dependent: "103",
+    merge: "104",
   });
 });

@@ -1,14 +1,15 @@
 // `groksweep slurm SPEC --out DIR`: submit a sweep to Slurm as job arrays chained with merges
-// (src/slurm.ts); --dry-run prints the sbatch scripts and the cost of each array's heaviest task.
+// (src/slurm.ts); --dry-run prints the sbatch scripts and the cost of each array's heaviest task; --json prints
+// either as one JSON object.
 import type { Argv } from "yargs";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
-import { jobs, Job, SlurmOptions, taskSeconds } from "../slurm.js";
+import { jobs, Job, maxArraySize, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
-import { checkOutDir } from "../cli-util.js";
+import { checkOutDir, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 
 export const command = "slurm <spec>";
@@ -30,6 +31,10 @@ export function builder(y: Argv): Argv {
       describe: "tasks per job array (at most the runs of its phase)",
     })
     .option("cpus-per-task", { type: "string", default: "4", describe: "CPUs, and so workers, per task" })
+    .option("max-running", {
+      type: "string",
+      describe: "at most this many tasks of each array run at once (the array throttle, --array=0-N%k)",
+    })
     .option("time", {
       type: "string",
       describe: "sbatch --time of every job (e.g. 4:00:00); tasks get TERM 60 s before it",
@@ -44,6 +49,10 @@ export function builder(y: Argv): Argv {
       type: "boolean",
       describe: "print the sbatch scripts and the cost per task; submit nothing, write nothing",
     })
+    .option("json", {
+      type: "boolean",
+      describe: "print the jobs (with their ids, or with --dry-run their scripts) as one JSON object",
+    })
     .option("kernels", {
       ...KERNELS_OPTION,
       describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build`,
@@ -54,12 +63,14 @@ export function builder(y: Argv): Argv {
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const JOBS = "jobs.json";
 
-function posInt(argv: Record<string, unknown>, key: string, max: number): number {
+function posInt(argv: Record<string, unknown>, key: string, max = Infinity): number {
   const v = Number(argv[key]);
   if (!Number.isInteger(v) || v < 1 || v > max)
-    throw new UsageError(`--${key}`, argv[key], `an integer in [1, ${max}]`);
+    throw new UsageError(`--${key}`, argv[key], max === Infinity ? "an integer ≥ 1" : `an integer in [1, ${max}]`);
   return v;
 }
+
+const scriptPath = (o: SlurmOptions, j: Job) => join(o.out, "slurm", `${j.key}.sbatch`);
 
 function hours(s: number): string {
   return s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
@@ -71,11 +82,65 @@ function describeJob(j: Job, o: SlurmOptions): string {
   const l = j.load,
     runs = l.minRuns === l.maxRuns ? `${l.maxRuns}` : `${l.minRuns}–${l.maxRuns}`;
   const cpus = `${o.cpusPerTask} CPU${o.cpusPerTask > 1 ? "s" : ""}`;
+  const throttle = o.maxRunning ? `, at most ${o.maxRunning} at once` : "";
   return (
-    `${j.name}: array of ${l.tasks} tasks × ${cpus}, ${l.runs} runs (${runs} per task)${after}; ` +
+    `${j.name}: array of ${l.tasks} tasks × ${cpus}${throttle}, ${l.runs} runs (${runs} per task)${after}; ` +
     `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
     `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
   );
+}
+
+/** The --json record: the job ids once submitted (null in a dry run, and for the jobs after a failed submission),
+ *  and in a dry run the scripts' text (a submission has written them to script_path). */
+function planJson(sw: Sweep, o: SlurmOptions, plan: Job[], ids: Record<string, string> | null) {
+  return {
+    spec_hash: sw.hash,
+    n_runs: sw.runs.length,
+    out: o.out,
+    result: join(o.out, "all"),
+    spec: o.spec,
+    logs: join(o.out, "logs"),
+    kernels: o.kernels,
+    cpus_per_task: o.cpusPerTask,
+    max_running: o.maxRunning,
+    dry_run: ids === null,
+    jobs: plan.map((j) => ({
+      key: j.key,
+      name: j.name,
+      after: j.after,
+      // null for the merges, which are single tasks
+      tasks: j.load?.tasks ?? null,
+      runs: j.load?.runs ?? null,
+      min_runs: j.load?.minRuns ?? null,
+      max_runs: j.load?.maxRuns ?? null,
+      max_steps: j.load?.maxSteps ?? null,
+      max_flops: j.load?.maxFlops ?? null,
+      est_seconds: j.load ? Math.ceil(taskSeconds(j.load, o.cpusPerTask)) : null, // the heaviest task's
+      script_path: scriptPath(o, j),
+      job_id: ids?.[j.key] ?? null,
+      ...(ids === null ? { script: j.script } : {}),
+    })),
+  };
+}
+
+/** Refuse arrays the cluster rejects: indices 0 … tasks − 1 must be below its MaxArraySize. Checked where
+ *  scontrol answers; without scontrol on PATH (a dry run away from the cluster) there is nothing to ask. */
+function checkMaxArraySize(plan: Job[], argv: Record<string, unknown>): void {
+  const r = spawnSync("scontrol", ["show", "config"], { encoding: "utf8", timeout: 5000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return;
+  const max = r.status === 0 ? maxArraySize(r.stdout) : null;
+  if (max === null) {
+    const why = r.error ? r.error.message : r.status !== 0 ? `exit ${r.status}` : "no MaxArraySize line";
+    process.stderr.write(`groksweep: scontrol show config did not answer (${why}): array sizes not checked\n`);
+    return;
+  }
+  const tasks = Math.max(...plan.map((j) => j.load?.tasks ?? 0));
+  if (tasks > max)
+    throw new UsageError(
+      "--array-size",
+      argv["array-size"],
+      `at most ${max}, this cluster's MaxArraySize (an array of ${tasks} tasks has indices up to ${tasks - 1})`,
+    );
 }
 
 /** Refuse a second submission into OUT while the first is still queued or running: two tasks would write one
@@ -139,6 +204,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     bin: join(ROOT, "bin", "groksweep.js"),
     name: `gs-${(typeof sw.doc.name === "string" ? sw.doc.name : sw.hash.slice(0, 8)).replace(/[^\w.-]+/g, "_")}`,
     arraySize: posInt(argv, "array-size", 100_000),
+    maxRunning: argv["max-running"] === undefined ? null : posInt(argv, "max-running"),
     cpusPerTask: posInt(argv, "cpus-per-task", 1024),
     time: typeof argv.time === "string" ? argv.time : null,
     partition: typeof argv.partition === "string" ? argv.partition : null,
@@ -146,8 +212,14 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     kernels: loadKernels(choice).name,
   };
   const plan = jobs(sw, o);
+  checkMaxArraySize(plan, argv);
+  const json = argv.json === true;
   const head = `spec ${sw.hash}: ${sw.runs.length} runs as ${plan.length} jobs → ${join(out, "all")}`;
   if (argv["dry-run"]) {
+    if (json) {
+      process.stdout.write(JSON.stringify(planJson(sw, o, plan, null)) + "\n");
+      return;
+    }
     const lines = [
       head,
       ...plan.map((j) => "  " + describeJob(j, o)),
@@ -156,7 +228,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     ];
     for (const j of plan) {
       lines.push(
-        `# ---- ${join(out, "slurm", `${j.key}.sbatch`)}: sbatch --parsable` +
+        `# ---- ${scriptPath(o, j)}: sbatch --parsable` +
           `${j.after ? ` --dependency=afterok:<${j.after} job id>` : ""} ${j.key}.sbatch`,
         j.script,
       );
@@ -170,9 +242,11 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
   // the tasks read a frozen copy: editing SPEC while jobs wait cannot split the sweep between two specs
   if (specPath !== o.spec) copyFileSync(specPath, o.spec);
   const ids: Record<string, string> = {};
-  process.stdout.write(head + "\n");
+  const say = (s: string): void => void (json || process.stdout.write(s)); // --json: the one object at the end
+  say(head + "\n");
+  let failed = false;
   for (const j of plan) {
-    const file = join(out, "slurm", `${j.key}.sbatch`);
+    const file = scriptPath(o, j);
     writeFileSync(file, j.script, { mode: 0o755 });
     const id = submit(file, j.after ? ids[j.after] : null);
     if (id === null) {
@@ -182,17 +256,20 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
             "(scancel them, or let them finish and resubmit)\n",
         );
       process.exitCode = 1;
-      return;
+      failed = true;
+      break;
     }
     ids[j.key] = id;
-    // recorded after every submission, so a partial submission is known to the next one
-    writeFileSync(
+    // recorded after every submission, so a partial submission is known to the next one; through a temporary
+    // name, so an interrupted write cannot leave a jobs.json that the next submission fails to parse
+    writeAtomic(
       join(out, "slurm", JOBS),
       JSON.stringify({ spec_hash: sw.hash, submitted: new Date().toISOString(), jobs: ids }, null, 2) + "\n",
     );
-    process.stdout.write(`  ${j.key.padEnd(13)} job ${ids[j.key]}  ${describeJob(j, o)}\n`);
+    say(`  ${j.key.padEnd(13)} job ${ids[j.key]}  ${describeJob(j, o)}\n`);
   }
-  process.stdout.write(
-    `logs in ${join(out, "logs")}; resubmit the same command after a failure: finished runs are skipped\n`,
-  );
+  // with --json also after a failure: the ids of what was submitted (exit 1 says the chain is incomplete)
+  if (json) process.stdout.write(JSON.stringify(planJson(sw, o, plan, ids)) + "\n");
+  else if (!failed)
+    say(`logs in ${join(out, "logs")}; resubmit the same command after a failure: finished runs are skipped\n`);
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { cli, tmp, specFile, runRows, curveRows } from "../helpers.js";
+import { maxArraySize } from "../../src/slurm.js";
 
 const SKIP =
   process.env.GROKSWEEP_SLURM_SKIP ||
@@ -225,5 +226,34 @@ test(
     const afterwards = wallMs(join(out, "all"));
     for (const [id, ms] of before) assert.equal(afterwards.get(id), ms, `run ${id} kept its first result`);
     assertSameAsReference(out);
+  },
+);
+
+test(
+  "the controller's MaxArraySize bounds the arrays; --max-running reaches Slurm; --json has the job ids",
+  T,
+  async () => {
+    const max = maxArraySize(run("scontrol", ["show", "config"]).out);
+    assert.ok(max !== null && max >= 2, `MaxArraySize ${max}`);
+    const many = specFile({ p: 11, d: 8, H: 12, "max-steps": 10, seeds: max + 1 }); // expanded only: a dry run
+    const over = cli(["slurm", many, "--out", tmp(), "--array-size", String(max + 1), "--dry-run"]);
+    assert.equal(over.code, 2, over.stderr);
+    assert.match(over.stderr, new RegExp(`--array-size: expected at most ${max}, this cluster's MaxArraySize`));
+    assert.equal(cli(["slurm", many, "--out", tmp(), "--array-size", String(max), "--dry-run"]).code, 0);
+
+    const out = tmp();
+    const small = specFile({ name: "throttled", p: 11, d: 8, H: 12, "max-steps": 200, seeds: 4 });
+    const args = ["--array-size", "4", "--cpus-per-task", "1", "--max-running", "1", "--json"];
+    const r = cli(["slurm", small, "--out", out, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const ids = Object.fromEntries(
+      JSON.parse(r.stdout).jobs.map((j: { key: string; job_id: string }) => [j.key, j.job_id]),
+    );
+    submitted.push(...Object.values(ids));
+    assert.deepEqual(ids, JSON.parse(readFileSync(join(out, "slurm", "jobs.json"), "utf8")).jobs);
+    assert.match(job(ids.sweep), /ArrayTaskThrottle=1 /);
+    await finished(ids);
+    for (const id of Object.values(ids)) for (const s of states(id)) assert.equal(s, "COMPLETED", `job ${id}`);
+    assert.equal(runRows(join(out, "all")).length, 4);
   },
 );
