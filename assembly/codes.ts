@@ -15,6 +15,8 @@ export enum Loss { ce, mse }
 export enum Optim { adamw, adam, sgd, muon }
 /** --wd-schedule's kinds (const, step:S, ramp:S0:S1; asc takes no member named const). */
 export enum WdSchedule { constant, step, ramp }
+/** --grokfast's filters (assembly/grokfast.ts). */
+export enum Grokfast { none, ema, ma }
 /** --arm */
 export enum Arm { free, clamp, rescale, sphere }
 /** --clamp-group: the norm groups (all = the decayed span, ‖W‖). */

@@ -13,6 +13,7 @@ import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, s
 import { exp4, erf4, act4, actSpan, madd } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
 export { setWide } from "./gemm";
+export { setGrokfast } from "./grokfast";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };

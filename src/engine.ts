@@ -18,6 +18,7 @@ import {
   TensorField,
   TensorFlag,
   WdSchedule,
+  Grokfast,
 } from "./codes.js";
 
 /** A run's tensors by name (public layout: row-major, unpadded), e.g. E, W1, b1, W2, b2 for the MLP. */
@@ -58,6 +59,8 @@ export interface Abi {
   setOptim(optim: Optim, lr: number, wd: number, beta1: number, beta2: number, eps: number, momentum: number): void;
   setModel(act: Act, layernorm: number): void;
   setWdSchedule(kind: WdSchedule, s0: number, s1: number): void;
+  /** after setup: the run's gradient filter; returns the bytes the run needs */
+  setGrokfast(kind: Grokfast, param: number, lambda: number): number;
   setArm(arm: Arm, tInt: number, target: number): void;
   ptr(which: Buf): number;
   advance(k: number): number;

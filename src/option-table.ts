@@ -7,7 +7,7 @@ import { roundHalfEven, BASE_OPS } from "./task.js";
 import { OBSERVABLES, Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
 import { z } from "zod";
-import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, WdSchedule } from "./codes.js";
+import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, WdSchedule, Grokfast } from "./codes.js";
 
 export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS };
 
@@ -61,6 +61,19 @@ export function wdSchedule(spec: string): [WdSchedule, number, number] {
   m = /^ramp:(\d+):(\d+)$/.exec(spec);
   if (m && +m[1] < +m[2] && +m[2] <= MAX_INT) return [WdSchedule.ramp, +m[1], +m[2]];
   throw new UsageError("--wd-schedule", spec, "const, step:S or ramp:S0:S1 with S0 < S1");
+}
+
+/** --grokfast: none, ema:α:λ (0 ≤ α < 1) or ma:w:λ (1 ≤ w ≤ 1000), λ ≥ 0 (assembly/grokfast.ts). */
+export function grokfast(spec: string): [Grokfast, number, number] {
+  if (spec === "none") return [Grokfast.none, 0, 0];
+  const m = /^(ema|ma):([^:]+):([^:]+)$/.exec(spec);
+  const x = m ? Number(m[2]) : NaN,
+    l = m ? Number(m[3]) : NaN;
+  if (m && l >= 0 && Number.isFinite(l)) {
+    if (m[1] === "ema" && x >= 0 && x < 1) return [Grokfast.ema, x, l];
+    if (m[1] === "ma" && Number.isInteger(x) && x >= 1 && x <= 1000) return [Grokfast.ma, x, l];
+  }
+  throw new UsageError("--grokfast", spec, "none, ema:α:λ (0 ≤ α < 1, λ ≥ 0) or ma:w:λ (w in [1, 1000], λ ≥ 0)");
 }
 
 /** The parameter groups a model has (besides all). mlp: embed = E, mlp = W1, unembed = W2. */
@@ -441,6 +454,17 @@ export const OPTIONS = {
     value: number(positive, "a number > 0"),
     dflt: 1,
     col: { name: "init_scale", later: 1 },
+    role: "config",
+  }),
+  grokfast: opt({
+    help: "gradient filter before the optimizer: none | ema:α:λ (paper: ema:0.98:2) | ma:w:λ (Lee et al. 2024)",
+    value: text<string>("none, ema:α:λ or ma:w:λ", (v, _c, d) => {
+      const s = v === undefined ? d : String(v);
+      grokfast(s); // validates
+      return s;
+    }),
+    dflt: "none",
+    col: { name: "grokfast", later: "none", since: 3 },
     role: "config",
   }),
   seed: opt({

@@ -3,7 +3,7 @@ import { Abi, Net, Params } from "./engine.js";
 import { initFor } from "./init.js";
 import { split, decode, Split } from "./task.js";
 import { parityTask } from "./parity.js";
-import { RunConfig, logGrid, wdSchedule, modelGroups } from "./options.js";
+import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups } from "./options.js";
 import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
 import { observe, Observed, effLr } from "./observe.js";
 
@@ -80,6 +80,11 @@ export function prepare(
   abi.setLoss(Loss[cfg.loss]);
   abi.setOptim(Optim[cfg.optim], cfg.lr, cfg.wd, 0.9, 0.999, 1e-8, cfg.momentum);
   abi.setWdSchedule(...wdSchedule(cfg.wdSchedule));
+  const bytes = abi.setGrokfast(...grokfast(cfg.grokfast));
+  if (bytes >= 2 ** 32)
+    throw new Error(
+      `--grokfast ${cfg.grokfast} needs ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`,
+    );
   abi.setClampGroup(Group[cfg.clampGroup]);
   // sphere: the reference norm is wc when given, else the initial norm (of the clamp group)
   const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(Group[cfg.clampGroup]) : (cfg.wc ?? 0);
