@@ -19,7 +19,7 @@ import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addT
 import { Model, Group, Tensor, TensorFlag, Act } from "./codes";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, madd } from "./math";
-import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
+import { xentAndGrad, xentRow, tally, NEG_BIG, scaleLogits, scaleGrad } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 
 export let V = 0, VP = 0;               // vocabulary p + 1 ("=" is token p), padded
@@ -202,7 +202,11 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
     const lr = row(lg, i, VP);
     for (let c = V; c < VP; c++) store<f32>(at(lr, c), NEG_BIG);
   }
+  scaleLogits(lg, n, VP, V);
 }
+
+/** The train set's logit rows (VP floats each). */
+export function attnLogits(): usize { return bLG; }
 
 /** The forward pass of the train set at the current θ: token tables, attention, MLP and logits. */
 function forward(): void {
@@ -225,6 +229,7 @@ export function attnEvalTrain(): f64 {
 export function attnForwardBackward(): f64 {
   if (!takeForward()) forward();                      // tables, attend, dense (evaluate() may have left it: keepForward)
   const loss = xentAndGrad(bLG, trY, aNTrain, VP, 0); // bLG becomes dLoss/dlogits
+  scaleGrad(bLG, aNTrain, VP, 0);                     // --tau
   unembedBack();                                      // gU; dLoss/dr2
   mlpBack();                                          // gWout, gWin; dLoss/dr
   attendBack();                                       // dVO, dS; the residual's dx_2

@@ -4,16 +4,17 @@
 //   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm
 //   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
 import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
-         T, D4, model, keepForward, nTensors, nParams, tensor, groupLo, groupHi } from "./layout";
+         T, D4, model, keepForward, nTensors, nParams, tensor, groupLo, groupHi, LG } from "./layout";
 import { Model, Arm, Buf, Metric } from "./codes";
 import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, setModel, setLoss } from "./mlp";
-import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain } from "./attn";
+import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain, attnLogits } from "./attn";
 import { correct, resetCorrect } from "./xent";
 import { optimStep, setOptim, setWdSchedule, clampNorm, weightNorm, groupNorm, setClampGroup, sumSq } from "./optim";
 import { exp4, erf4, act4, actSpan, madd } from "./math";
 import { gemmNN, gemmTN } from "./gemm";
 export { setWide } from "./gemm";
 export { setGrokfast } from "./grokfast";
+export { setTau } from "./xent";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
@@ -41,6 +42,7 @@ export function ptr(which: Buf): usize {
     case Buf.testA: return teA; case Buf.testB: return teB; case Buf.testY: return teY;
     case Buf.grad: return grad; case Buf.m: return mom1; case Buf.v: return mom2;
     case Buf.trainX: return trX; case Buf.testX: return teX;
+    case Buf.trainLogits: return model == Model.attn ? attnLogits() : LG;
   }
   return 0;
 }

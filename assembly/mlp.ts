@@ -5,7 +5,7 @@ import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
          EVAL_ROWS, evH, evLG, evInv, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, madd } from "./math";
-import { xentAndGrad, xentRow, tally, NEG_BIG } from "./xent";
+import { xentAndGrad, xentRow, tally, NEG_BIG, scaleLogits, scaleGrad } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 import { Act, Input, Loss } from "./codes";
 import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_DW1, P_DE } from "./profile";
@@ -99,6 +99,7 @@ export function logits(h: usize, n: i32, out: usize): void {
     }
     for (let k = p; k < P4; k++) store<f32>(r + (<usize>k << 2), lossKind == Loss.mse ? 0 : NEG_BIG);
   }
+  scaleLogits(out, n, P4, p);
 }
 
 /** Mean cross-entropy over the train rows; LG becomes dLoss/dlogits, gb2 = Σ_rows dlogits. */
@@ -185,6 +186,7 @@ export function forwardBackward(): f64 {
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
   if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
   const loss = lossKind == Loss.mse ? mseAndGrad(gb2) : lossAndGrad(gb2);
+  scaleGrad(LG, n, P4, gb2);
   mark(P_LOSS);
   // backward: output layer
   gemmTN(gW2, Hh, LG, n, H4, P4, H4, P4, P4, false); mark(P_DW2);

@@ -5,6 +5,23 @@ import { exp4, hsum, hmax } from "./math";
 
 export const NEG_BIG: f32 = -1e30; // logit of a padded class
 
+// --tau: the loss sees logits/τ (τ outside ‖W‖). τ = 1 multiplies by nothing, so its bits are the old ones.
+export let invTau: f32 = 1;
+export function setTau(tau: f32): void { invTau = <f32>1.0 / tau; }
+/** The real classes of n rows of stride w, divided by τ (after the logits are formed). */
+export function scaleLogits(lg: usize, n: i32, w: i32, classes: i32): void {
+  if (invTau == 1) return;
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < classes; k++) { const o = lg + ((<usize>i * <usize>w + <usize>k) << 2); store<f32>(o, load<f32>(o) * invTau); }
+}
+/** dLoss/dz = dLoss/d(z/τ) / τ over n rows of stride w (and the bias sum gb over w, when gb != 0). */
+export function scaleGrad(lg: usize, n: i32, w: i32, gb: usize): void {
+  if (invTau == 1) return;
+  const v = f32x4.splat(invTau);
+  for (let i = 0; i < n * w; i += 4) { const o = lg + (<usize>i << 2); v128.store(o, f32x4.mul(v128.load(o), v)); }
+  if (gb) for (let k = 0; k < w; k += 4) { const o = gb + (<usize>k << 2); v128.store(o, f32x4.mul(v128.load(o), v)); }
+}
+
 // The row's largest logit. pmax is one instruction where V8 expands f32x4.max into a NaN-safe
 // sequence that made this loop a long latency chain; a maximum is exact in any order, and a row
 // holding a NaN ends up all NaN either way (its sum of exps is NaN).

@@ -206,6 +206,11 @@ export const CURVE_COLUMNS: Col<CurveRowOut>[] = [
   curve("eff_lr_attn"),
   curve("eff_lr_mlp"),
   curve("eff_lr_unembed"),
+  // --observe logits (version 0.3): the train rows' logits/τ
+  curve("logit_scale"),
+  curve("frac_saturated"),
+  curve("softmax_collapse"),
+  curve("zero_loss_frac"),
 ];
 
 export function schemaOf<R>(cols: Col<R>[], metadata: Map<string, string>): Schema {

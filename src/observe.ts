@@ -4,7 +4,7 @@
 //   Fourier Gini: the Gini coefficient of E's power over the p frequencies of the token axis
 //   (0 = spread evenly, → 1 = concentrated on a few frequencies, as in grokked modular addition).
 
-export const OBSERVABLES = ["spectral", "fourier", "eff-lr"] as const;
+export const OBSERVABLES = ["spectral", "fourier", "eff-lr", "logits"] as const;
 export type Observable = (typeof OBSERVABLES)[number];
 
 /** Eigenvalues of a symmetric n × n matrix (row-major, float64) by cyclic Jacobi rotations. */
@@ -121,6 +121,37 @@ export interface Observed {
   eff_lr_attn?: number;
   eff_lr_mlp?: number;
   eff_lr_unembed?: number;
+  /** --observe logits: over the train rows' logits s = z/τ (logitMeasures) */
+  logit_scale?: number;
+  frac_saturated?: number;
+  softmax_collapse?: number;
+  zero_loss_frac?: number;
+}
+
+/** Measures of the train rows' logits s = z/τ (n rows of `stride` floats, `classes` real ones, labels y):
+ *  logit_scale = mean ‖s‖₂; frac_saturated = the fraction with max softmax > 0.999 (float64); and, in
+ *  float32 as the loss is computed (Prieto et al. 2025), softmax_collapse = the fraction whose
+ *  Σⱼ exp(sⱼ − max s) == 1, zero_loss_frac = the fraction whose cross-entropy ln Σ + max − s_y == 0. */
+export function logitMeasures(lg: Float32Array, n: number, stride: number, classes: number, y: Int32Array): Observed {
+  const f = Math.fround;
+  let scale = 0,
+    sat = 0,
+    sc = 0,
+    zero = 0;
+  for (let i = 0; i < n; i++) {
+    const r = lg.subarray(i * stride, i * stride + classes);
+    let mx = -Infinity,
+      ss = 0;
+    for (const x of r) ((mx = Math.max(mx, x)), (ss += x * x));
+    let s64 = 0,
+      s32 = 0;
+    for (const x of r) ((s64 += Math.exp(x - mx)), (s32 = f(s32 + f(Math.exp(f(x - mx))))));
+    scale += Math.sqrt(ss);
+    if (1 / s64 > 0.999) sat++;
+    if (s32 === 1) sc++;
+    if (f(f(f(Math.log(s32)) + mx) - r[y[i]]) === 0) zero++;
+  }
+  return { logit_scale: scale / n, frac_saturated: sat / n, softmax_collapse: sc / n, zero_loss_frac: zero / n };
 }
 
 /** The effective learning rate of one parameter span (the paper's dissociation analysis), in float64:

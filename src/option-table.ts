@@ -428,11 +428,11 @@ export const OPTIONS = {
     role: "output",
   }),
   observe: opt<Observable[]>({
-    help: "extra observables at logged steps: spectral,fourier (of E), eff-lr (per norm group)",
+    help: "extra observables at logged steps: spectral,fourier (of E), eff-lr (per norm group), logits",
     value: text<Observable[]>('a string such as "spectral,fourier"', (v, c) => {
       const obs = parseObserve(v);
-      if (obs.some((o) => o !== "eff-lr") && (parity(c) || c.model === "tian"))
-        throw new Bad("eff-lr only, for models without an embedding E (tian, parity)");
+      if (obs.some((o) => o === "spectral" || o === "fourier") && (parity(c) || c.model === "tian"))
+        throw new Bad("eff-lr or logits only, for models without an embedding E (tian, parity)");
       return obs;
     }),
     dflt: [],
@@ -465,6 +465,13 @@ export const OPTIONS = {
     }),
     dflt: "none",
     col: { name: "grokfast", later: "none", since: 3 },
+    role: "config",
+  }),
+  tau: opt({
+    help: "logit temperature τ: the loss sees logits/τ (τ outside ‖W‖)",
+    value: number(positive, "a number > 0"),
+    dflt: 1,
+    col: { name: "tau", later: 1, since: 3 },
     role: "config",
   }),
   seed: opt({

@@ -5,7 +5,7 @@ import { split, decode, Split } from "./task.js";
 import { parityTask } from "./parity.js";
 import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups } from "./options.js";
 import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
-import { observe, Observed, effLr } from "./observe.js";
+import { observe, Observed, effLr, logitMeasures } from "./observe.js";
 
 export type Status = "grokked" | "censored" | "diverged" | "failed";
 
@@ -80,6 +80,7 @@ export function prepare(
   abi.setLoss(Loss[cfg.loss]);
   abi.setOptim(Optim[cfg.optim], cfg.lr, cfg.wd, 0.9, 0.999, 1e-8, cfg.momentum);
   abi.setWdSchedule(...wdSchedule(cfg.wdSchedule));
+  abi.setTau(cfg.tau);
   const bytes = abi.setGrokfast(...grokfast(cfg.grokfast));
   if (bytes >= 2 ** 32)
     throw new Error(
@@ -98,6 +99,7 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
   const E = cfg.observe.length ? net.embedding() : null;
   const W2 = cfg.observe.includes("spectral") ? (net.readout() ?? undefined) : undefined;
   abi.evaluate();
+  const logits = cfg.observe.includes("logits") ? trainLogits(abi, net, cfg) : {};
   const train_loss = abi.metric(Metric.trainLoss),
     train_acc = abi.metric(Metric.trainAcc),
     test_loss = abi.metric(Metric.testLoss),
@@ -124,7 +126,17 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
     norm_mlp: mlp,
     norm_unembed: unembed,
     ...(E ? observe(E, cfg.p, cfg.d, cfg.observe, W2) : {}),
+    ...logits,
   };
+}
+
+/** --observe logits: the train rows' logits/τ as evaluate() left them (reading them costs the kept forward pass). */
+function trainLogits(abi: Abi, net: Net, cfg: RunConfig): Observed {
+  const n = net.dims.nTrain,
+    stride = (cfg.p + 3) & ~3;
+  const lg = net.f32(abi.ptr(Buf.trainLogits), n * stride),
+    y = net.i32(abi.ptr(Buf.trainY), n);
+  return logitMeasures(lg, n, stride, cfg.p, y);
 }
 
 /** One optimizer step, and the effective learning rate of each norm group over it into the row. */

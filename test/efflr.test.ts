@@ -63,5 +63,5 @@ test("eff-lr also for models without an embedding; spectral there is still refus
   assert.ok(c[0].eff_lr_mlp > 0 && c[0].eff_lr_unembed > 0 && c[0].eff_lr_embed === null);
   const r = cli([...tian, "--observe", "spectral"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--observe.*eff-lr only/);
+  assert.match(r.stderr, /--observe.*eff-lr or logits only/);
 });

@@ -57,7 +57,7 @@ test("values a model forces are refused when given, naming the field; checks see
 });
 
 test("spec keys in expansion order, and the spec hash as every earlier version computed it", () => {
-  assert.deepEqual(SPEC_KEYS.slice(-5), ["stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast"]);
+  assert.deepEqual(SPEC_KEYS.slice(-6), ["stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast", "tau"]);
   assert.ok(!SPEC_KEYS.includes("seed") && !SPEC_KEYS.includes("save-params"));
   const sw = expand({
     name: "before-after",
@@ -87,7 +87,7 @@ test("runs.arrow: the released columns in their released order; option columns c
   ]); // prettier-ignore
   // revision 3 (0.3.0): failures and provenance, appended
   assert.deepEqual(names.slice(48), [
-    "error_kind", "attempts", "host", "node_version", "kernels", "started_at", "finished_at", "grokfast",
+    "error_kind", "attempts", "host", "node_version", "kernels", "started_at", "finished_at", "grokfast", "tau",
   ]); // prettier-ignore
 });
 
