@@ -63,6 +63,9 @@ export function wdSchedule(spec: string): [WdSchedule, number, number] {
   throw new UsageError("--wd-schedule", spec, "const, step:S or ramp:S0:S1 with S0 < S1");
 }
 
+/** The train set's size of a configuration (frac and p, or m, already parsed). */
+const trainSize = (c: Cfg) => (parity(c) ? c.m : trainCount(c.frac, pairCount(c.op, c.p)));
+
 /** --grokfast: none, ema:α:λ (0 ≤ α < 1) or ma:w:λ (1 ≤ w ≤ 1000), λ ≥ 0 (assembly/grokfast.ts). */
 export function grokfast(spec: string): [Grokfast, number, number] {
   if (spec === "none") return [Grokfast.none, 0, 0];
@@ -472,6 +475,13 @@ export const OPTIONS = {
     value: number(positive, "a number > 0"),
     dflt: 1,
     col: { name: "tau", later: 1, since: 3 },
+    role: "config",
+  }),
+  labelNoise: opt({
+    help: "K train labels replaced by seeded random other labels (test labels stay true; Doshi et al.)",
+    value: integer(0, trainSize, (c) => `an integer in [0, ${trainSize(c)}] (the train set's size)`),
+    dflt: 0,
+    col: { name: "label_noise", later: 0, since: 3 },
     role: "config",
   }),
   seed: opt({

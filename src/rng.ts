@@ -13,6 +13,7 @@ export const STREAM = {
   parityBits: 7,
   parityTrain: 8,
   parityTest: 9,
+  labelNoise: 10,
   P: 20,
   Wq: 21,
   Wk: 22,

@@ -1,7 +1,7 @@
 // One training run: options → split + init → wasm → logged rows and events.
 import { Abi, Net, Params } from "./engine.js";
 import { initFor } from "./init.js";
-import { split, decode, Split } from "./task.js";
+import { split, decode, addLabelNoise, Split } from "./task.js";
 import { parityTask } from "./parity.js";
 import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups } from "./options.js";
 import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
@@ -63,6 +63,7 @@ export function prepare(
   if (cfg.task === "parity") {
     const data = parityTask(cfg.n, cfg.k, cfg.m, cfg.mTest, cfg.seed);
     bits = data.bits;
+    if (cfg.labelNoise) addLabelNoise(data.train.y, 2, cfg.labelNoise, cfg.seed);
     net = new Net(abi, { ...dims, nTrain: cfg.m, nTest: cfg.mTest });
     net.setDense("train", data.train.x, data.train.y);
     net.setDense("test", data.test.x, data.test.y);
@@ -71,6 +72,7 @@ export function prepare(
     net = new Net(abi, { ...dims, nTrain: sp.train.length, nTest: sp.test.length });
     const tr = decode(cfg.op, cfg.p, sp.train),
       te = decode(cfg.op, cfg.p, sp.test);
+    if (cfg.labelNoise) addLabelNoise(tr.y, cfg.p, cfg.labelNoise, cfg.seed); // the test labels stay true
     net.setData("train", tr.a, tr.b, tr.y);
     net.setData("test", te.a, te.b, te.y);
   }

@@ -221,3 +221,16 @@ export function decode(op: Op, p: number, pairs: Int32Array): { a: Int32Array; b
   }
   return { a, b, y };
 }
+
+/** --label-noise K: K distinct train rows (seeded partial Fisher–Yates) get a label drawn uniformly from the
+ *  classes other than the true one; y is changed in place, the rows are returned ascending. */
+export function addLabelNoise(y: Int32Array, classes: number, k: number, seed: number): Int32Array {
+  const rng = new Rng(seed, STREAM.labelNoise),
+    idx = Int32Array.from({ length: y.length }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(y.length - i);
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+    y[idx[i]] = (y[idx[i]] + 1 + rng.int(classes - 1)) % classes;
+  }
+  return idx.slice(0, k).sort();
+}
