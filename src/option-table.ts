@@ -3,13 +3,14 @@
 // configuration columns, fit's configuration columns and reproduce are derived from this table
 // (src/options.ts). Order: the spec's expansion order (the first varies slowest) — append new options.
 import { isPrime, Op, pairCount, parseOp, isGroupOp, groupOrder, parseFrac, fracAuto, trainCount } from "./task.js";
-import { roundHalfEven, BASE_OPS } from "./task.js";
-import { OBSERVABLES, Observable } from "./observe.js";
+import { BASE_OPS } from "./task.js";
+import type { Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
 import { z } from "zod";
-import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, WdSchedule, Grokfast } from "./codes.js";
+import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS } from "./codes.js";
+import { wdSchedule, grokfast, logGrid, parseObserve, parseSteps } from "./option-values.js";
 
-export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS };
+export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, wdSchedule, grokfast, logGrid };
 
 export const TASKS = ["modular", "parity"] as const;
 export type Arm = (typeof ARMS)[number];
@@ -53,75 +54,14 @@ const forParity =
     parity(c) ? ([PARITY, value] as [string, (c: Cfg) => T]) : null;
 const positive = (x: number) => x > 0;
 
-/** [kind, s0, s1] for the kernels: const → constant; step:S → step, S, S; ramp:S0:S1 → ramp, S0, S1 (S0 < S1). */
-export function wdSchedule(spec: string): [WdSchedule, number, number] {
-  if (spec === "const") return [WdSchedule.constant, 0, 0];
-  let m = /^step:(\d+)$/.exec(spec);
-  if (m && +m[1] <= MAX_INT) return [WdSchedule.step, +m[1], +m[1]];
-  m = /^ramp:(\d+):(\d+)$/.exec(spec);
-  if (m && +m[1] < +m[2] && +m[2] <= MAX_INT) return [WdSchedule.ramp, +m[1], +m[2]];
-  throw new UsageError("--wd-schedule", spec, "const, step:S or ramp:S0:S1 with S0 < S1");
-}
-
 /** The train set's size of a configuration (frac and p, or m, already parsed). */
 const trainSize = (c: Cfg) => (parity(c) ? c.m : trainCount(c.frac, pairCount(c.op, c.p)));
-
-/** --grokfast: none, ema:α:λ (0 ≤ α < 1) or ma:w:λ (1 ≤ w ≤ 1000), λ ≥ 0 (assembly/grokfast.ts). */
-export function grokfast(spec: string): [Grokfast, number, number] {
-  if (spec === "none") return [Grokfast.none, 0, 0];
-  const m = /^(ema|ma):([^:]+):([^:]+)$/.exec(spec);
-  const x = m ? Number(m[2]) : NaN,
-    l = m ? Number(m[3]) : NaN;
-  if (m && l >= 0 && Number.isFinite(l)) {
-    if (m[1] === "ema" && x >= 0 && x < 1) return [Grokfast.ema, x, l];
-    if (m[1] === "ma" && Number.isInteger(x) && x >= 1 && x <= 1000) return [Grokfast.ma, x, l];
-  }
-  throw new UsageError("--grokfast", spec, "none, ema:α:λ (0 ≤ α < 1, λ ≥ 0) or ma:w:λ (w in [1, 1000], λ ≥ 0)");
-}
 
 /** The parameter groups a model has (besides all). mlp: embed = E, mlp = W1, unembed = W2. */
 export function modelGroups(c: { task: string; model: string }): Group[] {
   if (c.model === "attn") return ["embed", "attn", "mlp", "unembed"];
   if (c.model === "tian" || c.task === "parity") return ["mlp", "unembed"];
   return ["embed", "mlp", "unembed"];
-}
-
-/** Logged steps: geom:N = {0} ∪ round(max^(i/(N−1))), i < N (the reference grid); every:K = 0, K, 2K, …, max. */
-export function logGrid(spec: string, maxSteps: number): number[] {
-  const m = /^(geom|every):(\d+)$/.exec(spec);
-  const n = m ? Number(m[2]) : NaN;
-  if (!m || (m[1] === "geom" && n < 2) || (m[1] === "every" && n < 1)) {
-    throw new UsageError("--log", spec, "geom:N (N ≥ 2) or every:K (K ≥ 1)");
-  }
-  const steps = new Set<number>([0, maxSteps]);
-  if (m[1] === "geom") {
-    for (let i = 0; i < n; i++) steps.add(roundHalfEven(maxSteps ** (i / (n - 1))));
-  } else {
-    for (let s = 0; s <= maxSteps; s += n) steps.add(s);
-  }
-  return [...steps].filter((s) => s <= maxSteps).sort((a, b) => a - b);
-}
-
-function parseObserve(v: unknown): Observable[] {
-  if (v === undefined || v === "" || v === "none") return [];
-  const parts = Array.isArray(v)
-    ? v.map(String)
-    : String(v)
-        .split(",")
-        .map((x) => x.trim());
-  if (!parts.every((x) => (OBSERVABLES as readonly string[]).includes(x)))
-    throw new UsageError("--observe", v, `a comma-separated subset of ${OBSERVABLES.join(",")}`);
-  return OBSERVABLES.filter((o) => parts.includes(o));
-}
-
-function parseSteps(v: unknown, maxSteps: number): number[] {
-  if (v === undefined || v === "") return [];
-  const parts = Array.isArray(v) ? v : String(v).split(",");
-  const steps = parts.map((s) => (typeof s === "number" ? s : String(s).trim() === "" ? NaN : Number(s)));
-  if (!steps.every((s) => Number.isInteger(s) && s >= 0 && s <= maxSteps)) {
-    throw new UsageError("--save-params", v, `comma-separated steps in [0, --max-steps=${maxSteps}]`);
-  }
-  return [...new Set(steps)].sort((a, b) => a - b);
 }
 
 export const OPTIONS = {
