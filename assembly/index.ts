@@ -15,6 +15,7 @@ import { gemmNN, gemmTN } from "./gemm";
 export { setWide } from "./gemm";
 export { setGrokfast } from "./grokfast";
 export { setTau } from "./xent";
+export { setOrthoGrad } from "./orthograd";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };

@@ -3,6 +3,7 @@ import { theta, grad, mom1, mom2, nTrained, nDecay, nTensors, tensor, groupLo, g
 import { Optim, WdSchedule, Group, TensorField, TensorFlag } from "./codes";
 import { newtonSchulz } from "./muon";
 import { filterGrad } from "./grokfast";
+import { orthoGrad } from "./orthograd";
 
 // Optim.adamw: decoupled decay (the paper); adam: L2 added to the gradient; sgd: L2 added to the
 // gradient, heavy-ball momentum; muon: Muon on the 2-D weight matrices, AdamW on the rest (embeddings, biases).
@@ -44,6 +45,7 @@ const EXP_BITS: usize = memory.data<i32>([0x7F800000, 0x7F800000, 0x7F800000, 0x
 /** Update θ from grad for step t (1-based). Only θ[0, nDecay) is decayed; θ[nTrained, …) is frozen. */
 export function optimStep(t: i32): void {
   filterGrad(); // --grokfast, on the loss's gradient before any L2 term (the authors filter p.grad)
+  orthoGrad(); // --optim-grad ortho, on the filtered gradient
   const wd = wdAt(t - 1);
   if (optim == Optim.adam || optim == Optim.sgd) {
     // coupled L2: g ← g + λθ on the decayed span

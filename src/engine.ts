@@ -59,6 +59,8 @@ export interface Abi {
   setOptim(optim: Optim, lr: number, wd: number, beta1: number, beta2: number, eps: number, momentum: number): void;
   setModel(act: Act, layernorm: number): void;
   setWdSchedule(kind: WdSchedule, s0: number, s1: number): void;
+  /** ⊥Grad on (1) or off (0) */
+  setOrthoGrad(on: number): void;
   /** the loss sees logits/τ */
   setTau(tau: number): void;
   /** after setup: the run's gradient filter; returns the bytes the run needs */

@@ -417,6 +417,13 @@ export const OPTIONS = {
     col: { name: "tau", later: 1, since: 3 },
     role: "config",
   }),
+  optimGrad: opt({
+    help: "none | ortho: ⊥Grad, each tensor's gradient without its component along θ, at its own norm",
+    value: choice(["none", "ortho"] as const),
+    dflt: "none",
+    col: { name: "optim_grad", later: "none", since: 3 },
+    role: "config",
+  }),
   labelNoise: opt({
     help: "K train labels replaced by seeded random other labels (test labels stay true; Doshi et al.)",
     value: integer(0, trainSize, (c) => `an integer in [0, ${trainSize(c)}] (the train set's size)`),

@@ -83,6 +83,7 @@ export function prepare(
   abi.setOptim(Optim[cfg.optim], cfg.lr, cfg.wd, 0.9, 0.999, 1e-8, cfg.momentum);
   abi.setWdSchedule(...wdSchedule(cfg.wdSchedule));
   abi.setTau(cfg.tau);
+  abi.setOrthoGrad(cfg.optimGrad === "ortho" ? 1 : 0);
   const bytes = abi.setGrokfast(...grokfast(cfg.grokfast));
   if (bytes >= 2 ** 32)
     throw new Error(

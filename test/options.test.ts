@@ -57,8 +57,8 @@ test("values a model forces are refused when given, naming the field; checks see
 });
 
 test("spec keys in expansion order, and the spec hash as every earlier version computed it", () => {
-  assert.deepEqual(SPEC_KEYS.slice(-7), [
-    "stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast", "tau", "label-noise",
+  assert.deepEqual(SPEC_KEYS.slice(-8), [
+    "stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast", "tau", "optim-grad", "label-noise",
   ]); // prettier-ignore
   assert.ok(!SPEC_KEYS.includes("seed") && !SPEC_KEYS.includes("save-params"));
   const sw = expand({
@@ -90,7 +90,7 @@ test("runs.arrow: the released columns in their released order; option columns c
   // revision 3 (0.3.0): failures and provenance, appended
   assert.deepEqual(names.slice(48), [
     "error_kind", "attempts", "host", "node_version", "kernels", "started_at", "finished_at", "grokfast", "tau",
-    "label_noise",
+    "optim_grad", "label_noise",
   ]); // prettier-ignore
 });
 
