@@ -10,7 +10,7 @@ export enum Input { table, onehot, dense }
 /** --act */
 export enum Act { gelu, relu, quad }
 /** --loss */
-export enum Loss { ce, mse }
+export enum Loss { ce, mse, stablemax }
 /** --optim */
 export enum Optim { adamw, adam, sgd, muon }
 /** --wd-schedule's kinds (const, step:S, ramp:S0:S1; asc takes no member named const). */

@@ -5,7 +5,7 @@ import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
          EVAL_ROWS, evH, evLG, evInv, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, madd } from "./math";
-import { xentAndGrad, xentRow, tally, NEG_BIG, scaleLogits, scaleGrad } from "./xent";
+import { xentAndGrad, xentRow, tally, NEG_BIG, scaleLogits, scaleGrad, stablemaxAndGrad, stablemaxRow } from "./xent";
 import { LN_EPS, lnBack } from "./layernorm";
 import { Act, Input, Loss } from "./codes";
 import { mark, P_TABLES, P_HIDDEN, P_LOGITS, P_LOSS, P_DW2, P_DH, P_BACK_ACT, P_DW1, P_DE } from "./profile";
@@ -138,7 +138,8 @@ export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
       let q: f32 = 0;
       for (let k = 0; k < p; k++) { const e = load<f32>(r + (<usize>k << 2)) - (k == y ? <f32>1.0 - c : -c); q += e * e; }
       total += <f64>q;
-    } else total += <f64>xentRow(r, P4, y);
+    } else if (lossKind == Loss.stablemax) total += stablemaxRow(r, p, y);
+    else total += <f64>xentRow(r, P4, y);
     tally(r, p, y);
   }
   return total;
@@ -185,7 +186,8 @@ export function forwardBackward(): f64 {
   const gE = grad, gW1 = gE + (<usize>nE << 2), gW2 = gW1 + (<usize>nW1 << 2);
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
   if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
-  const loss = lossKind == Loss.mse ? mseAndGrad(gb2) : lossAndGrad(gb2);
+  const loss = lossKind == Loss.mse ? mseAndGrad(gb2)
+    : lossKind == Loss.stablemax ? stablemaxAndGrad(LG, trY, nTrain, P4, p, gb2) : lossAndGrad(gb2);
   scaleGrad(LG, n, P4, gb2);
   mark(P_LOSS);
   // backward: output layer

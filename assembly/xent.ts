@@ -101,3 +101,41 @@ export let correct = 0;
 export function resetCorrect(): void { correct = 0; }
 // @ts-ignore: decorator
 @inline export function tally(r: usize, classes: i32, y: i32): void { if (argmax(r, classes) == y) correct++; }
+
+// StableMax (Prieto et al. 2025): s(x) = x + 1 for x ≥ 0, 1/(1 − x) for x < 0, pᵢ = s(zᵢ)/Σⱼ s(zⱼ) over the
+// real classes; it has no exponential to saturate. s′(x) = 1 for x ≥ 0, s(x)² for x < 0.
+// @ts-ignore: decorator
+@inline function sm(x: f32): f32 { return x >= 0 ? x + <f32>1.0 : <f32>1.0 / (<f32>1.0 - x); }
+
+/** Mean StableMax cross-entropy −ln p_y of n rows (stride w, `classes` real ones; the padding gets 0); the rows
+ *  become dLoss/dz = (s′(zᵢ)/S − [i = y]·s′(z_y)/s(z_y))/n, and gb = Σ_rows of it when gb != 0. */
+export function stablemaxAndGrad(lg: usize, py: usize, n: i32, w: i32, classes: i32, gb: usize): f64 {
+  if (gb) memory.fill(gb, 0, <usize>w << 2);
+  const invN: f32 = 1.0 / <f32>n;
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = lg + ((<usize>i * <usize>w) << 2), y = load<i32>(py + (<usize>i << 2));
+    let S: f32 = 0;
+    for (let k = 0; k < classes; k++) S += sm(load<f32>(r + (<usize>k << 2)));
+    const sy = sm(load<f32>(r + (<usize>y << 2)));
+    total += Math.log(<f64>S) - Math.log(<f64>sy);
+    for (let k = 0; k < w; k++) {
+      const o = r + (<usize>k << 2);
+      let g: f32 = 0;
+      if (k < classes) {
+        const z = load<f32>(o), s = sm(z), ds: f32 = z >= 0 ? 1 : s * s;
+        g = (ds / S - (k == y ? ds / s : 0)) * invN;
+      }
+      store<f32>(o, g);
+      if (gb) store<f32>(gb + (<usize>k << 2), load<f32>(gb + (<usize>k << 2)) + g);
+    }
+  }
+  return total / <f64>n;
+}
+
+/** StableMax cross-entropy of one row (left as it is). */
+export function stablemaxRow(r: usize, classes: i32, y: i32): f64 {
+  let S: f32 = 0;
+  for (let k = 0; k < classes; k++) S += sm(load<f32>(r + (<usize>k << 2)));
+  return Math.log(<f64>S) - Math.log(<f64>sm(load<f32>(r + (<usize>y << 2))));
+}

@@ -242,12 +242,12 @@ export const OPTIONS = {
     role: "config",
   }),
   loss: opt({
-    help: "ce|mse (mse: squared error to the centred one-hot target)",
+    help: "ce|mse|stablemax (mse: squared error to the centred one-hot target; stablemax: Prieto et al.)",
     value: text<(typeof LOSSES)[number]>(
       `one of ${LOSSES.join("|")}`,
       (v, c, d) => {
         const loss = choice(LOSSES).check(v, c, d);
-        if (loss === "mse" && c.model === "attn") throw new Bad("ce for --model attn");
+        if (loss !== "ce" && c.model === "attn") throw new Bad("ce for --model attn");
         return loss;
       },
       z.enum(LOSSES),

@@ -157,7 +157,7 @@ export interface DenseModel {
   C: number;
   act: "gelu" | "relu" | "quad";
   layernorm: boolean;
-  loss: "ce" | "mse";
+  loss: "ce" | "mse" | "stablemax";
   bias: boolean;
 }
 export type D64 = { W1: Float64Array; W2: Float64Array; b1?: Float64Array; b2?: Float64Array };
@@ -211,6 +211,14 @@ export function denseLossAndGrad(
         loss += e * e;
         o[c] = (2 * e) / n;
       }
+    } else if (m.loss === "stablemax") {
+      // s(x) = x + 1 (x ≥ 0), 1/(1 − x) (x < 0); L = ln Σ s(o) − ln s(o_y) (Prieto et al. 2025)
+      const sm = (x: number) => (x >= 0 ? x + 1 : 1 / (1 - x)),
+        ds = (x: number) => (x >= 0 ? 1 : 1 / (1 - x) ** 2);
+      const S = o.reduce((t, v) => t + sm(v), 0),
+        yv = o[y[i]];
+      loss += Math.log(S) - Math.log(sm(yv));
+      for (let c = 0; c < C; c++) o[c] = (ds(o[c]) / S - (c === y[i] ? ds(yv) / sm(yv) : 0)) / n;
     } else {
       const mx = Math.max(...o),
         se = o.reduce((s, v) => s + Math.exp(v - mx), 0);

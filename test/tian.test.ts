@@ -31,6 +31,8 @@ for (const v of [
   { loss: "mse", layernorm: true },
   { loss: "mse", p: 13, H: 7 },
   { loss: "ce", op: "sym:3", p: 6, frac: 0.5 },
+  { loss: "stablemax" },
+  { loss: "stablemax", layernorm: true, p: 13, H: 7 },
 ]) {
   test(`tian: wasm loss and gradients equal the float64 reference: ${JSON.stringify(v)}`, () => {
     const { net, X, y, m, w } = setup(v);
@@ -44,26 +46,27 @@ for (const v of [
   });
 }
 
-test("squared-error reference gradients equal central finite differences", () => {
-  const { X, y, m, w } = setup({ loss: "mse", p: 7, H: 5 });
-  const an = denseLossAndGrad(m, w, X, y).grad,
-    rng = new Rng(3, 3);
-  for (const t of ["W1", "W2"] as const) {
-    for (let s = 0; s < 8; s++) {
-      const x = w[t]!,
-        i = rng.int(x.length),
-        x0 = x[i],
-        eps = 1e-6;
-      x[i] = x0 + eps;
-      const lp = denseLossAndGrad(m, w, X, y).loss;
-      x[i] = x0 - eps;
-      const lm = denseLossAndGrad(m, w, X, y).loss;
-      x[i] = x0;
-      const fd = (lp - lm) / (2 * eps);
-      assert.ok(Math.abs(fd - an[t]![i]) <= 1e-8 + 1e-5 * Math.abs(an[t]![i]), `${t}[${i}]: ${fd} vs ${an[t]![i]}`);
+for (const loss of ["mse", "stablemax"])
+  test(`${loss} reference gradients equal central finite differences`, () => {
+    const { X, y, m, w } = setup({ loss, p: 7, H: 5 });
+    const an = denseLossAndGrad(m, w, X, y).grad,
+      rng = new Rng(3, 3);
+    for (const t of ["W1", "W2"] as const) {
+      for (let s = 0; s < 8; s++) {
+        const x = w[t]!,
+          i = rng.int(x.length),
+          x0 = x[i],
+          eps = 1e-6;
+        x[i] = x0 + eps;
+        const lp = denseLossAndGrad(m, w, X, y).loss;
+        x[i] = x0 - eps;
+        const lm = denseLossAndGrad(m, w, X, y).loss;
+        x[i] = x0;
+        const fd = (lp - lm) / (2 * eps);
+        assert.ok(Math.abs(fd - an[t]![i]) <= 1e-8 + 1e-5 * Math.abs(an[t]![i]), `${t}[${i}]: ${fd} vs ${an[t]![i]}`);
+      }
     }
-  }
-});
+  });
 
 test("tian: biases stay exactly 0 and ‖W‖ covers W and V only; evaluation matches the reference", () => {
   const { c, net } = setup({ loss: "mse", lr: 1e-2 });
