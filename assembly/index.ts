@@ -16,6 +16,7 @@ export { setWide } from "./gemm";
 export { setGrokfast } from "./grokfast";
 export { setTau } from "./xent";
 export { setOrthoGrad } from "./orthograd";
+export { mlpLogits } from "./mlp";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };

@@ -159,6 +159,16 @@ export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): 
   return total;
 }
 
+/** logits/τ of n pairs (operands at pa, pb) into out (n × P4), in chunks of EVAL_ROWS (--observe nanda). */
+export function mlpLogits(pa: usize, pb: usize, n: i32, out: usize): void {
+  tables();
+  for (let i0 = 0; i0 < n; i0 += EVAL_ROWS) {
+    const m = min(EVAL_ROWS, n - i0), o = <usize>i0 << 2;
+    hidden(pa + o, pb + o, m, evH, 0, evInv);
+    logits(evH, m, out + ((<usize>i0 * <usize>P4) << 2));
+  }
+}
+
 function forward(): void {
   tables(); mark(P_TABLES);
   if (input == Input.dense) hiddenDense(trX, nTrain, Hh, Dact, lnInv);

@@ -211,6 +211,9 @@ export const CURVE_COLUMNS: Col<CurveRowOut>[] = [
   curve("frac_saturated"),
   curve("softmax_collapse"),
   curve("zero_loss_frac"),
+  // --observe nanda (version 0.3): Nanda et al.'s restricted and excluded train loss
+  curve("restricted_loss"),
+  curve("excluded_loss"),
 ];
 
 export function schemaOf<R>(cols: Col<R>[], metadata: Map<string, string>): Schema {

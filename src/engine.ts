@@ -59,6 +59,8 @@ export interface Abi {
   setOptim(optim: Optim, lr: number, wd: number, beta1: number, beta2: number, eps: number, momentum: number): void;
   setModel(act: Act, layernorm: number): void;
   setWdSchedule(kind: WdSchedule, s0: number, s1: number): void;
+  /** the MLP's logits/τ for n pairs (operands at pa, pb: i32) into out (n × pad4(p) floats) */
+  mlpLogits(pa: number, pb: number, n: number, out: number): void;
   /** ⊥Grad on (1) or off (0) */
   setOrthoGrad(on: number): void;
   /** the loss sees logits/τ */

@@ -4,7 +4,7 @@
 //   Fourier Gini: the Gini coefficient of E's power over the p frequencies of the token axis
 //   (0 = spread evenly, → 1 = concentrated on a few frequencies, as in grokked modular addition).
 
-export const OBSERVABLES = ["spectral", "fourier", "eff-lr", "logits"] as const;
+export const OBSERVABLES = ["spectral", "fourier", "eff-lr", "logits", "nanda"] as const;
 export type Observable = (typeof OBSERVABLES)[number];
 
 /** Eigenvalues of a symmetric n × n matrix (row-major, float64) by cyclic Jacobi rotations. */
@@ -87,6 +87,11 @@ export function gini(xs: ArrayLike<number>): number {
 /** Gini of P_k = Σ_j |Σ_a E[a, j]·e^{−2πi·k·a/p}|² over the rfft bins k = 1 … ⌊p/2⌋ (PROTOCOL.md: the
  *  constant k = 0 dropped, each mirrored pair counted once). */
 export function fourierGini(E: ArrayLike<number>, p: number, d: number): number {
+  return gini(fourierPower(E, p, d));
+}
+
+/** E's Fourier power per rfft bin, P_k for k = 1 … ⌊p/2⌋ (index k − 1). */
+export function fourierPower(E: ArrayLike<number>, p: number, d: number): Float64Array {
   const power = new Float64Array(Math.floor(p / 2)),
     cos = new Float64Array(p),
     sin = new Float64Array(p);
@@ -107,7 +112,7 @@ export function fourierGini(E: ArrayLike<number>, p: number, d: number): number 
       power[k - 1] += re * re + im * im;
     }
   }
-  return gini(power);
+  return power;
 }
 
 export interface Observed {
@@ -126,6 +131,9 @@ export interface Observed {
   frac_saturated?: number;
   softmax_collapse?: number;
   zero_loss_frac?: number;
+  /** --observe nanda (src/nanda.ts) */
+  restricted_loss?: number;
+  excluded_loss?: number;
 }
 
 /** Measures of the train rows' logits s = z/τ (n rows of `stride` floats, `classes` real ones, labels y):

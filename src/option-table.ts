@@ -8,7 +8,7 @@ import type { Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
 import { z } from "zod";
 import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS } from "./codes.js";
-import { wdSchedule, grokfast, logGrid, parseObserve, parseSteps } from "./option-values.js";
+import { wdSchedule, grokfast, logGrid, parseObserve, parseSteps, parseFreqs } from "./option-values.js";
 
 export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, wdSchedule, grokfast, logGrid };
 
@@ -376,6 +376,8 @@ export const OPTIONS = {
       const obs = parseObserve(v);
       if (obs.some((o) => o === "spectral" || o === "fourier") && (parity(c) || c.model === "tian"))
         throw new Bad("eff-lr or logits only, for models without an embedding E (tian, parity)");
+      if (obs.includes("nanda") && (parity(c) || c.model !== "mlp" || c.op !== "add"))
+        throw new Bad("nanda only for --model mlp on --op add (modular addition)");
       return obs;
     }),
     dflt: [],
@@ -430,6 +432,12 @@ export const OPTIONS = {
     dflt: 0,
     col: { name: "label_noise", later: 0, since: 3 },
     role: "config",
+  }),
+  keyFreqs: opt<number[]>({
+    help: "--observe nanda's key frequencies, e.g. 4,11,14 [the top 5 of E's Fourier power at each logged step]",
+    value: text<number[]>("comma-separated frequencies in [1, ⌊p/2⌋]", (v, c) => parseFreqs(v, c.p)),
+    dflt: [],
+    role: "output",
   }),
   seed: opt({
     help: "first seed",

@@ -65,3 +65,12 @@ export function parseSteps(v: unknown, maxSteps: number): number[] {
   }
   return [...new Set(steps)].sort((a, b) => a - b);
 }
+
+/** --key-freqs: distinct integers in [1, ⌊p/2⌋], ascending. */
+export function parseFreqs(v: unknown, p: number): number[] {
+  if (v === undefined || v === "") return [];
+  const ks = (Array.isArray(v) ? v : String(v).split(",")).map((x) => Number(x));
+  if (!ks.every((k) => Number.isInteger(k) && k >= 1 && k <= Math.floor(p / 2)))
+    throw new UsageError("--key-freqs", v, `comma-separated frequencies in [1, ${Math.floor(p / 2)}]`);
+  return [...new Set(ks)].sort((a, b) => a - b);
+}

@@ -6,6 +6,7 @@ import { parityTask } from "./parity.js";
 import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups } from "./options.js";
 import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
 import { observe, Observed, effLr, logitMeasures } from "./observe.js";
+import { keyFrequencies, progressMeasures } from "./nanda.js";
 
 export type Status = "grokked" | "censored" | "diverged" | "failed";
 
@@ -96,13 +97,14 @@ export function prepare(
   return { net, split: sp, bits };
 }
 
-function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
+function measure(abi: Abi, net: Net, cfg: RunConfig, step: number, sp: Split): CurveRow {
   // E is read first: reading wasm memory goes through ptr(), which drops the forward pass that
   // evaluate() keeps for the next step
   const E = cfg.observe.length ? net.embedding() : null;
   const W2 = cfg.observe.includes("spectral") ? (net.readout() ?? undefined) : undefined;
   abi.evaluate();
   const logits = cfg.observe.includes("logits") ? trainLogits(abi, net, cfg) : {};
+  const nanda = E && cfg.observe.includes("nanda") ? allPairsMeasures(abi, net, cfg, E, sp) : {};
   const train_loss = abi.metric(Metric.trainLoss),
     train_acc = abi.metric(Metric.trainAcc),
     test_loss = abi.metric(Metric.testLoss),
@@ -130,7 +132,24 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number): CurveRow {
     norm_unembed: unembed,
     ...(E ? observe(E, cfg.p, cfg.d, cfg.observe, W2) : {}),
     ...logits,
+    ...nanda,
   };
+}
+
+/** --observe nanda: the restricted and excluded loss from the logits of all p² pairs (src/nanda.ts). */
+function allPairsMeasures(abi: Abi, net: Net, cfg: RunConfig, E: Float32Array, sp: Split): Observed {
+  const p = cfg.p,
+    n = p * p,
+    stride = (p + 3) & ~3;
+  const base = abi.scratch(4 * n * (2 + stride));
+  const a = net.i32(base, n),
+    b = net.i32(base + 4 * n, n);
+  for (let i = 0; i < n; i++) [a[i], b[i]] = [Math.floor(i / p), i % p];
+  abi.mlpLogits(base, base + 4 * n, n, base + 8 * n);
+  const L = net.f32(base + 8 * n, n * stride).slice();
+  const K = cfg.keyFreqs.length ? cfg.keyFreqs : keyFrequencies(E, p, cfg.d);
+  const y = sp.train.map((i) => (Math.floor(i / p) + (i % p)) % p); // the true labels of a + b
+  return progressMeasures(L, p, stride, K, sp.train, y);
 }
 
 /** --observe logits: the train rows' logits/τ as evaluate() left them (reading them costs the kept forward pass). */
@@ -181,7 +200,7 @@ export function train(abi: Abi, cfg: RunConfig): RunResult {
       diverged = done < want;
     }
     if (logged.has(s) || diverged) {
-      const row = measure(abi, net, cfg, step);
+      const row = measure(abi, net, cfg, step, sp);
       curves.push(row);
       if (!Number.isFinite(row.train_loss)) diverged = true;
       if (tMem === null && row.train_acc >= cfg.memAcc) tMem = step;

@@ -66,12 +66,18 @@ test("--out writes runs/curves/params/splits Arrow files with the documented sch
       "norm_mlp",
       "norm_unembed",
       "spec_entropy_W2",
-      // appended in 0.3 (--observe eff-lr)
+      // appended in 0.3: --observe eff-lr
       "eff_lr",
       "eff_lr_embed",
       "eff_lr_attn",
       "eff_lr_mlp",
       "eff_lr_unembed",
+      "logit_scale", // --observe logits
+      "frac_saturated",
+      "softmax_collapse",
+      "zero_loss_frac",
+      "restricted_loss", // --observe nanda
+      "excluded_loss",
     ],
   );
   const c0 = curves.get(0)!.toJSON();
