@@ -86,6 +86,19 @@ export function logGrid(spec: string, maxSteps: number): number[] {
   return [...steps].filter((s) => s <= maxSteps).sort((a, b) => a - b);
 }
 
+/** Fit's test-accuracy thresholds for Wc (src/fit/traces.ts): --curves events keeps the rows where they are crossed. */
+export const THRESHOLDS = [0.8, 0.9, 0.95];
+
+/** --curves: full | none | events[:K[:M]] (K rows either side of each event, every M-th row; src/run.ts). */
+export function curvesMode(spec: string): "full" | "none" | { k: number; m: number } {
+  if (spec === "full" || spec === "none") return spec;
+  const m = /^events(?::(\d+)(?::(\d+))?)?$/.exec(spec);
+  const [k, every] = [Number(m?.[1] ?? 3), Number(m?.[2] ?? 10)];
+  if (!m || !(every >= 1) || k > MAX_INT || every > MAX_INT)
+    throw new UsageError("--curves", spec, "full, none or events[:K[:M]] (K ≥ 0, M ≥ 1)");
+  return { k, m: every };
+}
+
 function parseObserve(v: unknown): Observable[] {
   if (v === undefined || v === "" || v === "none") return [];
   const parts = Array.isArray(v)
@@ -457,5 +470,17 @@ export const OPTIONS = {
     dflt: [],
     role: "output",
     spec: false,
+  }),
+  curves: opt({
+    help:
+      "curve rows written: full | none | events[:K[:M]] (the rows within K logged steps of T_mem, T_grok, T_int " +
+      "and fit's test-accuracy crossings, every M-th, the first and last; events = events:3:10)",
+    value: text<string>("full, none or events[:K[:M]]", (v, _c, d) => {
+      const s = v === undefined ? d : String(v);
+      curvesMode(s); // validates
+      return s;
+    }),
+    dflt: "full",
+    role: "output",
   }),
 };

@@ -6,6 +6,7 @@ import { Bad, Kind, UsageError } from "./validate.js";
 
 export { UsageError } from "./validate.js";
 export { ARMS, ACTS, OPTIMS, TASKS, MODELS, LOSSES, GROUPS, wdSchedule, modelGroups, logGrid } from "./option-table.js";
+export { curvesMode, THRESHOLDS } from "./option-table.js";
 export type { Arm, Group, Role } from "./option-table.js";
 export type Act = (typeof ACTS)[number];
 export type Optim = (typeof OPTIMS)[number];

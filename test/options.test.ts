@@ -57,7 +57,7 @@ test("values a model forces are refused when given, naming the field; checks see
 });
 
 test("spec keys in expansion order, and the spec hash as every earlier version computed it", () => {
-  assert.deepEqual(SPEC_KEYS.slice(-4), ["stop-at-grok", "observe", "wd-schedule", "init-scale"]);
+  assert.deepEqual(SPEC_KEYS.slice(-5), ["stop-at-grok", "observe", "wd-schedule", "init-scale", "curves"]);
   assert.ok(!SPEC_KEYS.includes("seed") && !SPEC_KEYS.includes("save-params"));
   const sw = expand({
     name: "before-after",
