@@ -18,10 +18,49 @@ import {
   makeData,
   vectorFromArray,
   tableToIPC,
+  compressionRegistry,
+  CompressionType,
+  RecordBatchWriter,
 } from "apache-arrow";
+import zstd from "@bokuweb/zstd-wasm";
 import type { RunResult } from "./run.js";
 import type { Provenance } from "./attempt.js";
-import { OPTION_COLUMNS } from "./options.js";
+import { OPTION_COLUMNS, UsageError } from "./options.js";
+
+// ZSTD body compression (README "Output"), registered wherever this module is loaded, for reading and writing
+await zstd.init();
+compressionRegistry.set(CompressionType.ZSTD, {
+  encode: (b) => zstd.compress(b, 3),
+  decode: (b) => zstd.decompress(b),
+});
+// arrow-js ≤ 21.2 writes the compressed length in each buffer's 8-byte prefix where the format wants the
+// uncompressed one (apache/arrow-js#470): other readers (polars, pyarrow) refuse such files. Mend the prefixes.
+const writerProto = RecordBatchWriter.prototype as any,
+  compressBody = writerProto._compressBodyBuffers;
+if (typeof compressBody !== "function") throw new Error("apache-arrow: no RecordBatchWriter._compressBodyBuffers");
+writerProto._compressBodyBuffers = function (buffers: ArrayBufferView[]) {
+  const out = compressBody.call(this, buffers);
+  buffers.forEach((b, i) => {
+    const prefix: Uint8Array = out.buffers[2 * i],
+      v = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+    if (prefix.byteLength === 8 && v.getBigInt64(0, true) !== -1n) v.setBigInt64(0, BigInt(b.byteLength), true);
+  });
+  return out;
+};
+
+/** --compression: of curves.arrow (and its parts); runs.arrow, params.arrow and splits.arrow are never compressed. */
+export const COMPRESSION_OPTION = {
+  type: "string",
+  describe: "curves.arrow body compression: zstd | none (plain Arrow IPC, for readers built without zstd) [zstd]",
+} as const;
+let curvesCodec: CompressionType | null = CompressionType.ZSTD;
+/** The compression curves files are written with, after setCompression(--compression). */
+export const curvesCompression = () => curvesCodec;
+export function setCompression(v: unknown): void {
+  if (v === undefined) return;
+  if (v !== "zstd" && v !== "none") throw new UsageError("--compression", v, "zstd or none");
+  curvesCodec = v === "zstd" ? CompressionType.ZSTD : null;
+}
 
 // since: the schema revision that appended the column, for columns after the released ones (see RELEASED)
 type Col<R> = [name: string, type: DataType, nullable: boolean, get: (r: R) => unknown, since?: number];
@@ -336,12 +375,13 @@ export function splitsBatch(schema: Schema, runs: RunRow[]): RecordBatch {
   ]);
 }
 
+type Tables = Record<string, { schema: Schema; batches: RecordBatch[]; compression?: CompressionType | null }>;
 /** Writes whole tables as Arrow IPC files: each to a temporary name, all renamed at the end. */
-export function writeTables(dir: string, tables: Record<string, { schema: Schema; batches: RecordBatch[] }>): void {
+export function writeTables(dir: string, tables: Tables): void {
   // serialized one at a time, as each is written
   const files = function* (): Generator<[string, Uint8Array]> {
-    for (const [name, { schema, batches }] of Object.entries(tables))
-      yield [join(dir, name), tableToIPC(new Table(schema, batches), "file")];
+    for (const [name, { schema, batches, compression }] of Object.entries(tables))
+      yield [join(dir, name), tableToIPC(new Table(schema, batches), "file", compression ?? null)];
   };
   writeFilesAtomic(files());
 }

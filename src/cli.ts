@@ -3,6 +3,7 @@ import yargs, { CommandModule } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { UsageError } from "./options.js";
 import { VERSION } from "./version.js";
+import { setCompression } from "./arrow.js";
 import * as run from "./commands/run.js";
 import * as fit from "./commands/fit.js";
 import * as report from "./commands/report.js";
@@ -23,6 +24,7 @@ export async function main(args = hideBin(process.argv)): Promise<void> {
     let y = yargs(args).scriptName("groksweep");
     for (const c of COMMANDS) y = y.command(c);
     await y
+      .middleware((argv) => setCompression(argv.compression)) // of the commands that write curves
       .demandCommand(1, `name a command: ${COMMANDS.map((c) => String(c.command).split(" ")[0]).join(", ")}`)
       .strict()
       .version(VERSION)

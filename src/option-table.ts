@@ -8,9 +8,9 @@ import type { Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
 import { z } from "zod";
 import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS } from "./codes.js";
-import { wdSchedule, grokfast, logGrid, parseObserve, parseSteps, parseFreqs } from "./option-values.js";
+import { wdSchedule, grokfast, logGrid, parseObserve, parseSteps, parseFreqs, curvesMode } from "./option-values.js";
 
-export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, wdSchedule, grokfast, logGrid };
+export { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS, wdSchedule, grokfast, logGrid, curvesMode };
 
 export const TASKS = ["modular", "parity"] as const;
 export type Arm = (typeof ARMS)[number];
@@ -453,5 +453,17 @@ export const OPTIONS = {
     dflt: [],
     role: "output",
     spec: false,
+  }),
+  curves: opt({
+    help:
+      "curve rows written: full | none | events[:K[:M]] (the rows within K logged steps of T_mem, T_grok, T_int " +
+      "and fit's test-accuracy crossings, every M-th, the first and last; events = events:3:10)",
+    value: text<string>("full, none or events[:K[:M]]", (v, _c, d) => {
+      const s = v === undefined ? d : String(v);
+      curvesMode(s); // validates
+      return s;
+    }),
+    dflt: "full",
+    role: "output",
   }),
 };

@@ -74,3 +74,16 @@ export function parseFreqs(v: unknown, p: number): number[] {
     throw new UsageError("--key-freqs", v, `comma-separated frequencies in [1, ${Math.floor(p / 2)}]`);
   return [...new Set(ks)].sort((a, b) => a - b);
 }
+
+/** Fit's test-accuracy thresholds for Wc (src/fit/traces.ts): --curves events keeps the rows where they are crossed. */
+export const THRESHOLDS = [0.8, 0.9, 0.95];
+
+/** --curves: full | none | events[:K[:M]] (K rows either side of each event, every M-th row; src/run.ts). */
+export function curvesMode(spec: string): "full" | "none" | { k: number; m: number } {
+  if (spec === "full" || spec === "none") return spec;
+  const m = /^events(?::(\d+)(?::(\d+))?)?$/.exec(spec);
+  const [k, every] = [Number(m?.[1] ?? 3), Number(m?.[2] ?? 10)];
+  if (!m || !(every >= 1) || k > MAX_INT || every > MAX_INT)
+    throw new UsageError("--curves", spec, "full, none or events[:K[:M]] (K ≥ 0, M ≥ 1)");
+  return { k, m: every };
+}

@@ -18,6 +18,7 @@ export {
   modelGroups,
   logGrid,
 } from "./option-table.js";
+export { curvesMode } from "./option-table.js";
 export type { Arm, Group, Role } from "./option-table.js";
 export type Act = (typeof ACTS)[number];
 export type Optim = (typeof OPTIMS)[number];

@@ -3,7 +3,8 @@ import { Abi, Net, Params } from "./engine.js";
 import { initFor } from "./init.js";
 import { split, decode, addLabelNoise, Split } from "./task.js";
 import { parityTask } from "./parity.js";
-import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups } from "./options.js";
+import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups, curvesMode } from "./options.js";
+import { THRESHOLDS } from "./option-values.js";
 import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
 import { observe, Observed, effLr, logitMeasures } from "./observe.js";
 import { keyFrequencies, progressMeasures } from "./nanda.js";
@@ -175,6 +176,24 @@ function stepRates(abi: Abi, net: Net, cfg: RunConfig, row: CurveRow): number {
   return done;
 }
 
+/** The logged rows --curves writes (README "curves.arrow"). events: row i of the n logged rows when i is 0, n − 1
+ *  or a multiple of M, or within K rows of an event: T_mem, T_grok, the first row at or after T_int (arms other
+ *  than free) and the first rows with test accuracy ≥ each of fit's THRESHOLDS. */
+export function keptCurves(cfg: RunConfig, rows: CurveRow[]): CurveRow[] {
+  const mode = curvesMode(cfg.curves);
+  if (typeof mode === "string") return mode === "full" ? rows : [];
+  const first = (f: (r: CurveRow) => boolean) => rows.findIndex(f);
+  const events = [
+    first((r) => r.train_acc >= cfg.memAcc),
+    ...[cfg.grokAcc, ...THRESHOLDS].map((th) => first((r) => r.test_acc >= th)),
+    cfg.arm === "free" ? -1 : first((r) => r.step >= cfg.tInt),
+  ].filter((e) => e >= 0);
+  const n = rows.length;
+  return rows.filter(
+    (_, i) => i === 0 || i === n - 1 || i % mode.m === 0 || events.some((e) => Math.abs(i - e) <= mode.k),
+  );
+}
+
 export function train(abi: Abi, cfg: RunConfig): RunResult {
   const t0 = performance.now();
   const { net, split: sp, bits } = prepare(abi, cfg);
@@ -229,7 +248,7 @@ export function train(abi: Abi, cfg: RunConfig): RunResult {
     wallMs: performance.now() - t0,
     error: null,
     final: curves[curves.length - 1],
-    curves,
+    curves: keptCurves(cfg, curves),
     snapshots,
     shapes: net.shapes(),
     split: sp,

@@ -18,6 +18,8 @@ export interface SlurmOptions {
   /** the kernels every task runs (resolved at submission: tasks on nodes that cannot run them exit 2
    *  instead of mixing builds in one sweep) */
   kernels: "fma" | "strict";
+  /** --compression of the curves the tasks and merges write */
+  compression: "zstd" | "none";
 }
 
 /** How an array divides its phase: runs and the cost bound of its heaviest task. */
@@ -88,7 +90,8 @@ export function maxArraySize(config: string): number | null {
 export const sh = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
-  const gs = `exec ${sh(o.node)} ${sh(o.bin)}`;
+  const gs = `exec ${sh(o.node)} ${sh(o.bin)}`,
+    z = o.compression === "none" ? " --compression none" : "";
   const dir = (sub: string) => sh(`${o.out}/${sub}`);
   const shard = (n: number) => `--shard $SLURM_ARRAY_TASK_ID/${n}`;
   // bash brace expansion: exactly this array's dirs
@@ -112,7 +115,7 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
         `# itself, so the TERM of --signal=B:TERM, of preemption or of \`scancel --batch --signal=TERM\` reaches it:`,
         `# it writes valid files and exits 143, and the requeued or resubmitted task skips the finished runs.`,
         `${gs} sweep ${sh(o.spec)} ${args(l.tasks)} --workers $SLURM_CPUS_PER_TASK --kernels ${o.kernels} ` +
-          `--out ${dir(key)}-$SLURM_ARRAY_TASK_ID`,
+          `--out ${dir(key)}-$SLURM_ARRAY_TASK_ID${z}`,
       ]),
     };
   };
@@ -123,7 +126,7 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
     name: `${o.name}-${key}`,
     script: script(o, `${o.name}-${key}`, true, null, [
       `# groksweep slurm: ${why}; exits 1 (and so holds back what depends on it) if any run is missing.`,
-      `${gs} merge ${inputs} --out ${dir(to)}`,
+      `${gs} merge ${inputs} --out ${dir(to)}${z}`,
     ]),
   });
   if (!sw.runs.some((r) => r.measure !== null)) {

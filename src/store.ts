@@ -16,8 +16,10 @@ import {
   Struct,
   makeData,
   vectorFromArray,
+  CompressionType,
 } from "apache-arrow";
 import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
+import { curvesCompression } from "./arrow.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
 import { tmpPath, moveIntoPlace } from "./cli-util.js";
@@ -113,12 +115,14 @@ function filterBatch(schema: Schema, b: RecordBatch, keep: (runId: number) => bo
 
 /** Stream batches into an Arrow IPC file at `path` (temporary name, renamed by the caller). */
 class FileSink {
-  private writer = new RecordBatchFileWriter();
+  private writer: RecordBatchFileWriter;
   private out: ReturnType<typeof createWriteStream>;
   constructor(
     readonly schema: Schema,
     readonly path: string,
+    compressionType: CompressionType | null = null,
   ) {
+    this.writer = new RecordBatchFileWriter({ compressionType });
     this.out = createWriteStream(path);
     this.writer.toNodeStream().pipe(this.out);
     this.writer.reset(undefined, schema);
@@ -207,7 +211,11 @@ export class Store {
     const base = `${String(Date.now()).padStart(14, "0")}-${process.pid}-${String(this.seq++).padStart(6, "0")}`;
     // writeTables renames in insertion order: the curves part is in place before the runs part
     writeTables(join(this.dir, PARTS), {
-      [`${base}.curves.arrow`]: { schema: this.curvesSchema, batches: [recordBatch(this.curvesSchema, curves)] },
+      [`${base}.curves.arrow`]: {
+        schema: this.curvesSchema,
+        batches: [recordBatch(this.curvesSchema, curves)],
+        compression: curvesCompression(),
+      },
       [`${base}.runs.arrow`]: { schema: this.runsSchema, batches: [recordBatch(this.runsSchema, runs)] },
     });
   }
@@ -262,7 +270,7 @@ export async function writeMerged(
     }
   }
   await runs.close();
-  const curves = new FileSink(curvesSchema, tmpPath(curvesPath));
+  const curves = new FileSink(curvesSchema, tmpPath(curvesPath), curvesCompression());
   for (const s of all) {
     for await (const b of batches(s.curves)) {
       const kept = filterBatch(curvesSchema, rewrap(curvesSchema, b, s.curves), (id) => from.get(id) === s.runs);

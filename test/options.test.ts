@@ -57,8 +57,9 @@ test("values a model forces are refused when given, naming the field; checks see
 });
 
 test("spec keys in expansion order, and the spec hash as every earlier version computed it", () => {
-  assert.deepEqual(SPEC_KEYS.slice(-9), [
+  assert.deepEqual(SPEC_KEYS.slice(-10), [
     "stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast", "tau", "optim-grad", "label-noise", "key-freqs",
+    "curves",
   ]); // prettier-ignore
   assert.ok(!SPEC_KEYS.includes("seed") && !SPEC_KEYS.includes("save-params"));
   const sw = expand({

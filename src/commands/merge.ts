@@ -3,7 +3,7 @@ import type { Argv } from "yargs";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { sources, readSchema, batches, writeMerged } from "../store.js";
-import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf } from "../arrow.js";
+import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, COMPRESSION_OPTION } from "../arrow.js";
 import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
 import { expand } from "../spec.js";
@@ -24,7 +24,8 @@ export function builder(y: Argv): Argv {
       demandOption: true,
       describe: "directory for the merged runs.arrow and curves.arrow",
     })
-    .option("json", { type: "boolean", describe: "print one JSON object (counts, paths, missing runs) instead" });
+    .option("json", { type: "boolean", describe: "print one JSON object (counts, paths, missing runs) instead" })
+    .option("compression", COMPRESSION_OPTION);
 }
 
 export async function handler(argv: Record<string, unknown>): Promise<void> {

@@ -8,6 +8,7 @@ import { readSpec, expand } from "../spec.js";
 import { runSweep } from "../sweep.js";
 import { poolOptions, POOL_OPTIONS } from "./sweep.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { COMPRESSION_OPTION } from "../arrow.js";
 import { sources, readSchema } from "../store.js";
 import { FIT_DEFAULTS } from "../fit/estimate.js";
 import { fitsTable } from "../fit/output.js";
@@ -153,6 +154,7 @@ export function builder(y: Argv): Argv {
     .option("dry-run", { type: "boolean", describe: "print the plan and its cost; run nothing" })
     .option("json", { type: "boolean", describe: "with --dry-run: the plan as one JSON object" })
     .option("quiet", { type: "boolean", describe: "no sweep progress on stderr" })
+    .option("compression", COMPRESSION_OPTION)
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
 }

@@ -18,6 +18,8 @@ import {
   writeTables,
   RunRow,
   runRecord,
+  curvesCompression,
+  COMPRESSION_OPTION,
 } from "../arrow.js";
 
 import { VERSION } from "../version.js";
@@ -105,6 +107,7 @@ function writeRunOutputs(out: string, cfg: RunConfig, nSeeds: number, rows: RunR
           rows.flatMap(({ runId, r }) => r.curves.map((c) => ({ runId, c }))),
         ),
       ],
+      compression: curvesCompression(),
     },
   };
   if (cfg.saveParams.length) {
@@ -124,6 +127,7 @@ export function builder(y: Argv): Argv {
     .option("seeds", { type: "string", describe: "number of seeds: seed, seed+1, … [1]" })
     .option("out", { type: "string", describe: "write runs/curves(/params/splits).arrow to this directory" })
     .option("json", { type: "boolean", describe: "print the runs as JSON" })
+    .option("compression", COMPRESSION_OPTION)
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
 }

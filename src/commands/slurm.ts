@@ -11,6 +11,7 @@ import { jobs, Job, maxArraySize, SlurmOptions, taskSeconds } from "../slurm.js"
 import { UsageError } from "../options.js";
 import { checkOutDir, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { COMPRESSION_OPTION, curvesCompression } from "../arrow.js";
 
 export const command = "slurm <spec>";
 export const describe =
@@ -57,6 +58,7 @@ export function builder(y: Argv): Argv {
       ...KERNELS_OPTION,
       describe: `${KERNELS_OPTION.describe}; auto is resolved here, and every task runs that build`,
     })
+    .option("compression", COMPRESSION_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
 }
 
@@ -210,6 +212,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     partition: typeof argv.partition === "string" ? argv.partition : null,
     sbatch: ((argv.sbatch as string[] | undefined) ?? []).map(String),
     kernels: loadKernels(choice).name,
+    compression: curvesCompression() === null ? "none" : "zstd",
   };
   const plan = jobs(sw, o);
   checkMaxArraySize(plan, argv);

@@ -7,6 +7,7 @@ import { runSweep, defaultWorkers, select, Phase, SweepOptions } from "../sweep.
 import { UsageError } from "../options.js";
 import { checkOutDir, single, sweepSummary, sweepJson, EXIT_FAILED_RUNS } from "../cli-util.js";
 import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { COMPRESSION_OPTION } from "../arrow.js";
 
 export const command = "sweep <spec>";
 export const describe = "run every run of a YAML/JSON spec on a pool of workers, writing Arrow files to --out";
@@ -34,6 +35,7 @@ export function builder(y: Argv): Argv {
     .option("quiet", { type: "boolean", describe: "no progress output" })
     .options(POOL_OPTIONS)
     .option("json", { type: "boolean", describe: "print one JSON object (counts, paths, cost) instead of text" })
+    .option("compression", COMPRESSION_OPTION)
     .option("kernels", KERNELS_OPTION)
     .option("fast-math", FAST_MATH_OPTION);
 }

@@ -4,9 +4,10 @@ import { existsSync } from "node:fs";
 import { batches } from "../store.js";
 import { runsSources, Run } from "./read.js";
 import { usable } from "./group.js";
+import { THRESHOLDS } from "../option-values.js";
 
 /** The test-accuracy thresholds at which Wc is re-derived (the paper: Wc moves < 2 % across them). */
-export const THRESHOLDS = [0.8, 0.9, 0.95];
+export { THRESHOLDS };
 
 export interface Trace {
   /** ‖W‖ at the first logged step with test accuracy ≥ THRESHOLDS[i] (null: never reached) */
