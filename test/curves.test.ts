@@ -138,7 +138,8 @@ test("--curves events keeps exactly the defined rows, none no rows; the outcomes
     CURVE_COLUMNS.map(([name, type]) => `${name}:${type}`),
   );
   const pl = await polars();
-  if (pl) assert.deepEqual(pl.readIPC(readFileSync(join(none, "curves.arrow"))).shape, { height: 0, width: CURVE_COLUMNS.length });
+  const empty = { height: 0, width: CURVE_COLUMNS.length };
+  if (pl) assert.deepEqual(pl.readIPC(readFileSync(join(none, "curves.arrow"))).shape, empty);
   // groksweep run: events (events:3:10) and none, with the outcomes of full
   const args = ["run", "--p", "23", "--d", "32", "--H", "64", "--frac", "0.8", "--lr", "3e-2", "--max-steps", "300"];
   const dirs = ["full", "events", "none"].map((c) => {
