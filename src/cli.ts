@@ -10,8 +10,9 @@ import * as sweep from "./commands/sweep.js";
 import * as merge from "./commands/merge.js";
 import * as reproduce from "./commands/reproduce.js";
 import * as slurm from "./commands/slurm.js";
+import * as exporter from "./commands/export.js";
 
-const COMMANDS = [run, sweep, merge, slurm, fit, report, reproduce] as unknown as CommandModule[];
+const COMMANDS = [run, sweep, merge, slurm, fit, report, reproduce, exporter] as unknown as CommandModule[];
 
 export async function main(args = hideBin(process.argv)): Promise<void> {
   const fail = (msg: string) => {
