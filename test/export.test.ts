@@ -129,6 +129,15 @@ test("export: curves out of run_id order take several passes (2 files open at a 
   assert.deepEqual(curves, curveRows(SWEEP));
 });
 
+test("export: polars (when installed) reads the Parquet files with the same values", async () => {
+  const pl: any = await import("nodejs-polars").then((m) => m.default).catch(() => null);
+  if (!pl) return;
+  const { out } = exported(SWEEP, "--max-rows-per-file", "50");
+  const rows = (df: any) => df.toRecords().map(plain).sort(byRun);
+  assert.deepEqual(rows(pl.scanParquet(`${out}/curves/*.parquet`).collectSync()), curveRows(SWEEP));
+  assert.deepEqual(rows(pl.readParquet(`${out}/runs.parquet`)), arrowRows(join(SWEEP, "runs.arrow")).sort(byRun));
+});
+
 test("runIdRanges packs whole runs into ranges that tile the run_ids", () => {
   const counts = new Map([
     [3, 10],
