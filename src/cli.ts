@@ -12,8 +12,9 @@ import * as merge from "./commands/merge.js";
 import * as reproduce from "./commands/reproduce.js";
 import * as slurm from "./commands/slurm.js";
 import * as status from "./commands/status.js";
+import * as exporter from "./commands/export.js";
 
-const COMMANDS = [run, sweep, merge, slurm, status, fit, report, reproduce] as unknown as CommandModule[];
+const COMMANDS = [run, sweep, merge, slurm, status, fit, report, reproduce, exporter] as unknown as CommandModule[];
 
 export async function main(args = hideBin(process.argv)): Promise<void> {
   const fail = (msg: string) => {
