@@ -1,13 +1,13 @@
 // `groksweep report`: one self-contained HTML page (inline SVG, no scripts, no network) with the
 // training curves of a sample of runs, the delay law, the Wc power law and the Wc histogram, plus the
 // fit tables. Plots are vega-lite specs compiled and rendered to SVG in Node.
-import { existsSync, readFileSync } from "node:fs";
-import { tableFromIPC } from "apache-arrow";
+import { existsSync } from "node:fs";
 import { compile, TopLevelSpec } from "vega-lite";
 import * as vega from "vega";
 import { Run, CONFIG_COLUMNS, runsSources } from "./fit/read.js";
 import type { FitResult } from "./fit/estimate.js";
 import { PHASES } from "./fit/phase.js";
+import { batches } from "./store.js";
 
 export interface Plot {
   name: string;
@@ -37,27 +37,29 @@ export function sampleRuns(runs: readonly Run[], k: number): Run[] {
   return Array.from({ length: k }, (_, i) => order[Math.round((i * (order.length - 1)) / (k - 1))]);
 }
 
-/** Curves of the given runs, from the curves file next to each runs file (absent file: no curves). */
-export function readCurves(input: string, runs: readonly Run[]): Map<Run, CurvePoint[]> {
+/** Curves of the given runs, from the curves file next to each runs file (absent file: no curves), read batch by
+ *  batch: only the sampled runs' rows are kept. */
+export async function readCurves(input: string, runs: readonly Run[]): Promise<Map<Run, CurvePoint[]>> {
   const out = new Map<Run, CurvePoint[]>();
   for (const { runs: file, curves } of runsSources(input)) {
     const want = new Map(runs.filter((r) => r.file === file).map((r) => [r.run_id, r]));
     if (!want.size || curves === null || !existsSync(curves)) continue;
-    const t = tableFromIPC(readFileSync(curves));
-    const col = (n: string) => t.getChild(n) ?? { get: () => null };
-    // run_id is never null: scan it as a typed array, box values only for the sampled runs' rows
-    const id = t.getChild("run_id")!.toArray() as Int32Array,
-      step = col("step"),
-      tr = col("train_acc"),
-      te = col("test_acc"),
-      w = col("weight_norm");
-    for (let i = 0; i < id.length; i++) {
-      const r = want.get(id[i]);
-      if (!r) continue;
-      if (!out.has(r)) out.set(r, []);
-      out
-        .get(r)!
-        .push({ step: step.get(i) as number, train_acc: tr.get(i), test_acc: te.get(i), weight_norm: w.get(i) });
+    for await (const b of batches(curves)) {
+      const col = (n: string) => b.getChild(n) ?? { get: () => null };
+      // run_id is never null: scan it as a typed array, box values only for the sampled runs' rows
+      const id = b.getChild("run_id")!.toArray() as Int32Array,
+        step = col("step"),
+        tr = col("train_acc"),
+        te = col("test_acc"),
+        w = col("weight_norm");
+      for (let i = 0; i < id.length; i++) {
+        const r = want.get(id[i]);
+        if (!r) continue;
+        if (!out.has(r)) out.set(r, []);
+        out
+          .get(r)!
+          .push({ step: step.get(i) as number, train_acc: tr.get(i), test_acc: te.get(i), weight_norm: w.get(i) });
+      }
     }
   }
   return out;

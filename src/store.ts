@@ -19,7 +19,7 @@ import {
   CompressionType,
 } from "apache-arrow";
 import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
-import { curvesCompression } from "./arrow.js";
+import { curvesCompression, curvesBatch, CurveColumns } from "./arrow.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
 import { tmpPath, moveIntoPlace } from "./cli-util.js";
@@ -206,14 +206,14 @@ export class Store {
   }
 
   /** Append finished runs durably: a complete curves part, then a complete runs part. */
-  appendPart(runs: Rec[], curves: Rec[]): void {
+  appendPart(runs: Rec[], curves: CurveColumns[]): void {
     if (!runs.length) return;
     const base = `${String(Date.now()).padStart(14, "0")}-${process.pid}-${String(this.seq++).padStart(6, "0")}`;
     // writeTables renames in insertion order: the curves part is in place before the runs part
     writeTables(join(this.dir, PARTS), {
       [`${base}.curves.arrow`]: {
         schema: this.curvesSchema,
-        batches: [recordBatch(this.curvesSchema, curves)],
+        batches: [curvesBatch(this.curvesSchema, curves)],
         compression: curvesCompression(),
       },
       [`${base}.runs.arrow`]: { schema: this.runsSchema, batches: [recordBatch(this.runsSchema, runs)] },

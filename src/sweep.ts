@@ -5,7 +5,7 @@ import { Piscina } from "piscina";
 import { loadKernels, kernelsMeta, KernelChoice, Kernels } from "./kernels.js";
 import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup, Completed } from "./store.js";
 import { Sweep, SweepRun, controlKey } from "./spec.js";
-import { runRecord } from "./arrow.js";
+import { runRecord, CurveColumns } from "./arrow.js";
 import { Progress, Counts, noCounts, tally } from "./progress.js";
 import { ControlGate } from "./gate.js";
 import { UsageError } from "./options.js";
@@ -125,7 +125,7 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
   admit();
   const pool = new Workers(kernels, opts.workers);
   const retries = new Map<number, number>(); // retries used in this invocation
-  const record = (r: SweepRun, run: Record<string, unknown>, curves: Record<string, unknown>[], ok: boolean) => {
+  const record = (r: SweepRun, run: Record<string, unknown>, curves: CurveColumns[], ok: boolean) => {
     results.add(run, curves);
     gate.finished(r, ok ? { status: run.status, wc: wcOf(run) } : null);
     admit();
@@ -223,7 +223,7 @@ function checkSlice(
 class Results {
   readonly counts: Counts;
   private runs: Record<string, unknown>[] = [];
-  private curves: Record<string, unknown>[] = [];
+  private curves: CurveColumns[] = [];
   private lastFlush = performance.now();
   private readonly progress: Progress;
 
@@ -239,7 +239,7 @@ class Results {
     this.progress = new Progress(opts.quiet);
   }
 
-  add(run: Record<string, unknown>, curves: Record<string, unknown>[]): void {
+  add(run: Record<string, unknown>, curves: CurveColumns[]): void {
     this.runs.push(run);
     this.curves.push(...curves);
     tally(this.counts, run.status);

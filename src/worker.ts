@@ -4,7 +4,7 @@
 import { workerData } from "node:worker_threads";
 import { instantiate } from "./engine.js";
 import { train } from "./run.js";
-import { runRecord, curveRecords } from "./arrow.js";
+import { runRecord, curveColumns, CurveColumns } from "./arrow.js";
 import { provenance, kindOf, ErrorKind } from "./attempt.js";
 import type { RunConfig } from "./options.js";
 
@@ -18,7 +18,7 @@ export interface Task {
   attempts: number;
 }
 export type Done =
-  | { runId: number; run: Record<string, unknown>; curves: Record<string, unknown>[] }
+  | { runId: number; run: Record<string, unknown>; curves: CurveColumns[] }
   | { runId: number; failure: { error: string; kind: ErrorKind; startedAt: number } };
 
 // fault injection for the failure tests: GROKSWEEP_FAULT=how:run_id[@attempt],… with how = exit (the thread
@@ -38,7 +38,7 @@ export default function runTask({ runId, cfg, attempts }: Task): Done {
     fault(runId, attempts + 1);
     const r = train(abi, cfg);
     const prov = provenance(kernels, attempts + 1, startedAt);
-    return { runId, run: runRecord({ runId, r, prov }), curves: curveRecords(runId, r) };
+    return { runId, run: runRecord({ runId, r, prov }), curves: [curveColumns(runId, r)] };
   } catch (e) {
     return { runId, failure: { error: String((e as Error)?.message ?? e), kind: kindOf(e), startedAt } };
   }

@@ -1,6 +1,6 @@
 // `groksweep fit` on the paper's released per-seed results (written as runs.arrow with the engine's
 // schema) reproduces its published fits; on synthetic sweeps it handles censoring as documented.
-import test from "node:test";
+import test, { before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,8 +19,13 @@ import { havePaperData, PAPER_DATA, paperConfigs, paperRows, writeRuns, writePap
 const skip = havePaperData ? false : `paper data not found at ${PAPER_DATA}`;
 let fixtures: ReturnType<typeof writePaperFixtures> | null = null;
 const paper = () => (fixtures ??= writePaperFixtures(tmp("groksweep-paper-")));
-const run = (exp: keyof ReturnType<typeof writePaperFixtures>, o: Partial<FitOptions> = {}): FitResult =>
-  fit(readRuns(paper()[exp]), { ...FIT_DEFAULTS, ...o });
+type Exp = keyof ReturnType<typeof writePaperFixtures>;
+// readRuns streams (async): the fixtures' runs are read once, before the tests
+const loaded = new Map<Exp, Run[]>();
+before(async () => {
+  if (havePaperData) for (const [exp, dir] of Object.entries(paper())) loaded.set(exp as Exp, await readRuns(dir));
+});
+const run = (exp: Exp, o: Partial<FitOptions> = {}): FitResult => fit(loaded.get(exp)!, { ...FIT_DEFAULTS, ...o });
 const near = (got: number, want: number, tol: number, what: string) =>
   assert.ok(Math.abs(got - want) <= tol, `${what}: ${got} vs ${want} ± ${tol}`);
 type Row = Record<string, any>;
@@ -42,13 +47,17 @@ test("dense ρ sweep, through the CLI: α = 7.638, R² = 0.9944 by OLS of ln(med
   assert.equal(f.delay_law.shared.length, 0); // one p only
 });
 
-test("the fit does not depend on the row order of runs.arrow (sweeps store runs in completion order)", { skip }, () => {
-  const rows = paperRows(paperConfigs().filter((c) => c.experiment === "denserho"));
-  const a = fit(readRuns(writeRuns(tmp(), rows)), { ...FIT_DEFAULTS, boot: 500 });
-  const b = fit(readRuns(writeRuns(tmp(), [...rows].reverse())), { ...FIT_DEFAULTS, boot: 500 });
-  assert.ok((a.delay_law.per_p[0] as Row).alpha_ci);
-  assert.deepEqual(b, a);
-});
+test(
+  "the fit does not depend on the row order of runs.arrow (sweeps store runs in completion order)",
+  { skip },
+  async () => {
+    const rows = paperRows(paperConfigs().filter((c) => c.experiment === "denserho"));
+    const a = fit(await readRuns(writeRuns(tmp(), rows)), { ...FIT_DEFAULTS, boot: 500 });
+    const b = fit(await readRuns(writeRuns(tmp(), [...rows].reverse())), { ...FIT_DEFAULTS, boot: 500 });
+    assert.ok((a.delay_law.per_p[0] as Row).alpha_ci);
+    assert.deepEqual(b, a);
+  },
+);
 
 test(
   "the standard median (average of the two middle values) is the paper's; lower/upper medians are not",

@@ -98,7 +98,7 @@ export type FitOutput = FitResult & { input: string[]; version: string };
  *  the public JSON. */
 export async function runFit(input: string, o: FitOptions): Promise<{ runs: Run[]; result: FitOutput }> {
   const files = runsSources(input).map((x) => x.runs),
-    runs = readRuns(input);
+    runs = await readRuns(input);
   const traces = await readTraces(input, runs);
   return { runs, result: { version: VERSION, input: files, ...fit(runs, o, traces) } };
 }

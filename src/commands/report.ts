@@ -58,7 +58,7 @@ export async function writeReport(o: {
   const { buildPlots, readCurves, reportHtml, sampleRuns }: typeof Report = await import("../report.js");
   const { out, runs, result } = o;
   const sample = sampleRuns(runs, o.sample);
-  const plots = await buildPlots(runs, readCurves(o.input, sample), sample, result, o.sample, o.axes ?? null);
+  const plots = await buildPlots(runs, await readCurves(o.input, sample), sample, result, o.sample, o.axes ?? null);
   const html = reportHtml({
     title: o.title ?? "groksweep report",
     input: result.input,

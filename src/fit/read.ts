@@ -1,11 +1,11 @@
 // Reading for `groksweep fit`: the runs files of an input (a sweep directory, its shards, or one runs
 // .arrow file) and their rows as typed runs, each with its configuration.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { tableFromIPC, Table, DataType } from "apache-arrow";
+import { DataType, RecordBatch, Schema } from "apache-arrow";
 import { UsageError, OPTION_COLUMNS } from "../options.js";
 import { LATER_DEFAULTS, RUN_COLUMNS } from "../arrow.js";
-import { sources } from "../store.js";
+import { sources, batches, readSchema } from "../store.js";
 
 /** Columns that define a configuration (the default group key): the option columns of the network, its
  *  training, the intervention and the budget (src/option-table.ts roles), in runs.arrow's order. */
@@ -73,48 +73,53 @@ export function runsSources(input: string): Source[] {
   return srcs;
 }
 
-function readTable(path: string): Table {
+/** The batches of a runs file, read lazily after its columns are checked by kind; a file that is not Arrow
+ *  names fit's input (DIR), as fit reports it. */
+async function* runsBatches(file: string): AsyncGenerator<RecordBatch> {
+  let schema: Schema;
   try {
-    return tableFromIPC(readFileSync(path));
+    schema = await readSchema(file);
   } catch (e) {
-    throw new UsageError("DIR", path, `an Arrow IPC file (${(e as Error).message.split("\n")[0]})`);
+    throw new UsageError("DIR", file, `an Arrow IPC file (${(e as Error).message.split("\n")[0]})`);
   }
+  for (const [name, kind] of Object.entries(KIND)) {
+    const f = schema.fields.find((x) => x.name === name);
+    if (!f && !(name in LATER)) throw new UsageError("DIR", file, `a runs table with column ${name}`);
+    if (f && !isKind(f.type, kind)) throw new UsageError("DIR", file, `column ${name} of type ${kind}, not ${f.type}`);
+  }
+  yield* batches(file);
 }
 
-/** All runs of the input by run_id; a run_id seen twice (a shard not yet compacted) keeps its first copy unless
- *  that one failed and a later one exists (a retry), as the store compacts them.
+/** All runs of the input by run_id, read batch by batch; a run_id seen twice (a shard not yet compacted) keeps its
+ *  first copy unless that one failed and a later one exists (a retry), as the store compacts them.
  *  Rows are stored in completion order, which varies with scheduling: sorting makes the bootstrap
  *  (which resamples seeds in cell order) independent of it. */
-export function readRuns(input: string): Run[] {
+export async function readRuns(input: string): Promise<Run[]> {
   const byId = new Map<number, Run>();
   for (const { runs: file } of runsSources(input)) {
-    const t = readTable(file);
-    const cols: Record<string, Value[]> = {};
-    for (const [name, kind] of Object.entries(KIND)) {
-      const f = t.schema.fields.find((x) => x.name === name);
-      if (!f && name in LATER) {
-        cols[name] = new Array(t.numRows).fill(LATER[name]);
-        continue;
+    for await (const b of runsBatches(file)) {
+      const cols: Record<string, Value[]> = {};
+      for (const name of Object.keys(KIND)) {
+        const v = b.getChild(name);
+        // files older than a column get its later default
+        cols[name] = v ? ([...v] as Value[]) : new Array(b.numRows).fill(LATER[name]);
       }
-      if (!f) throw new UsageError("DIR", file, `a runs table with column ${name}`);
-      if (!isKind(f.type, kind)) throw new UsageError("DIR", file, `column ${name} of type ${kind}, not ${f.type}`);
-      cols[name] = [...t.getChild(name)!] as Value[];
-    }
-    for (let i = 0; i < t.numRows; i++) {
-      const run_id = cols.run_id[i] as number;
-      if (byId.has(run_id) && byId.get(run_id)!.status !== "failed") continue;
-      const cfg = Object.fromEntries(CONFIG_COLUMNS.map((c) => [c, cols[c][i]])) as Config;
-      byId.set(run_id, {
-        file,
-        run_id,
-        seed: cols.seed[i] as number,
-        cfg,
-        status: cols.status[i] as string,
-        t_grok: cols.t_grok[i] as number | null,
-        t_mem: cols.t_mem[i] as number | null,
-        wc: cols.wc[i] as number | null,
-        max_steps: cols.max_steps[i] as number,
-      });
+      for (let i = 0; i < b.numRows; i++) {
+        const run_id = cols.run_id[i] as number;
+        if (byId.has(run_id) && byId.get(run_id)!.status !== "failed") continue;
+        const cfg = Object.fromEntries(CONFIG_COLUMNS.map((c) => [c, cols[c][i]])) as Config;
+        byId.set(run_id, {
+          file,
+          run_id,
+          seed: cols.seed[i] as number,
+          cfg,
+          status: cols.status[i] as string,
+          t_grok: cols.t_grok[i] as number | null,
+          t_mem: cols.t_mem[i] as number | null,
+          wc: cols.wc[i] as number | null,
+          max_steps: cols.max_steps[i] as number,
+        });
+      }
     }
   }
   return [...byId.values()].sort((a, b) => a.run_id - b.run_id);
