@@ -126,11 +126,11 @@ class FileSink {
     readonly path: string,
     compressionType: CompressionType | null = null,
   ) {
-    this.writer = new RecordBatchFileWriter({ compressionType });
+    const writer = (this.writer = new RecordBatchFileWriter({ compressionType }));
     this.out = createWriteStream(path);
-    this.writer.reset(undefined, schema);
+    writer.reset(undefined, schema);
     this.pumped = (async () => {
-      for await (const c of this.writer) this.chunks.push(c);
+      for await (const c of writer) this.chunks.push(c);
     })();
   }
   private async flush(): Promise<void> {
