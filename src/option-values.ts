@@ -25,7 +25,8 @@ export function grokfast(spec: string): [Grokfast, number, number] {
     if (m[1] === "ema" && x >= 0 && x < 1) return [Grokfast.ema, x, l];
     if (m[1] === "ma" && Number.isInteger(x) && x >= 1 && x <= 1000) return [Grokfast.ma, x, l];
   }
-  throw new UsageError("--grokfast", spec, "none, ema:α:λ (0 ≤ α < 1, λ ≥ 0) or ma:w:λ (w in [1, 1000], λ ≥ 0)");
+  const want = "none, ema:α:λ (0 ≤ α < 1, λ ≥ 0) or ma:w:λ (w in [1, 1000], λ ≥ 0)";
+  throw new UsageError("--grokfast", spec, want);
 }
 
 /** Logged steps: geom:N = {0} ∪ round(max^(i/(N−1))), i < N (the reference grid); every:K = 0, K, 2K, …, max. */

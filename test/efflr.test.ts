@@ -1,5 +1,5 @@
-// --observe eff-lr: the effective learning rate of each norm group, ‖θ_G(t+1) − θ_G(t)‖ / ‖θ_G(t)‖ at logged
-// steps, against the float64 formula on the parameters saved at t and t + 1; training itself is unchanged.
+// --observe eff-lr: the effective learning rate of each norm group, ‖θ_G(t+1) − θ_G(t)‖ / ‖θ_G(t)‖ at
+// logged steps, against the float64 formula on the parameters saved at t and t + 1; training itself is unchanged.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -30,7 +30,7 @@ for (const [model, readout] of [
   ["mlp", ["W2", "b2"]],
   ["attn", ["U"]],
 ] as const) {
-  test(`${model}: loss, gradient at τ = 2 are those at τ = 1 with the readout halved (∂/∂readout halved too)`, () => {
+  test(`${model}: loss, gradient at τ = 2 equal τ = 1's with the readout halved (∂/∂readout halved too)`, () => {
     const extra = model === "attn" ? { model: "attn", d: 16, H: 24 } : {};
     const a = abi();
     const A = prepare(a, cfg({ ...extra, tau: 2 }));

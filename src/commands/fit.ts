@@ -57,7 +57,8 @@ export function fitOptions(argv: Record<string, unknown>): FitOptions {
   if (o.rhoMin !== null && o.rhoMax !== null && o.rhoMax < o.rhoMin) {
     throw new UsageError("--rho-max", single(argv, "rho-max"), `a number ≥ --rho-min (${o.rhoMin})`);
   }
-  o.phaseGap = number(argv, "phase-gap", (x) => Number.isInteger(x) && x >= 0, "an integer ≥ 0 (steps)") ?? o.phaseGap;
+  const steps = (x: number) => Number.isInteger(x) && x >= 0;
+  o.phaseGap = number(argv, "phase-gap", steps, "an integer ≥ 0 (steps)") ?? o.phaseGap;
   o.boot = number(argv, "boot", (x) => Number.isInteger(x) && x >= 0 && x <= 1e6, "an integer in [0, 1e6]") ?? o.boot;
   o.seed =
     number(argv, "seed", (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 31, "an integer in [0, 2^31)") ?? o.seed;

@@ -256,7 +256,7 @@ export function formatFit(f: FitResult): string {
       ],
     ),
     table(
-      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t over T_mem…T_grok",
+      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t, T_mem…T_grok",
       f.first_passage,
       [
         ["n", (r) => String(r.n)],
