@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { sources, batches, readSchema } from "./store.js";
+import { sources, batches, readSchema, supersedes } from "./store.js";
 import { expand, readSpec, Sweep } from "./spec.js";
 import { select, Phase } from "./sweep.js";
 import { UsageError } from "./options.js";
@@ -73,8 +73,7 @@ export async function dirStatus(dir: string, expected?: number[]): Promise<DirSt
           kind = b.getChild("error_kind"),
           t0 = b.getChild("started_at");
         for (let i = 0; i < b.numRows; i++) {
-          const prev = rows.get(id[i]);
-          if (!prev || prev.status === "failed") rows.set(id[i], { status: st.get(i), kind: kind?.get(i) ?? null });
+          if (supersedes(rows.get(id[i]))) rows.set(id[i], { status: st.get(i), kind: kind?.get(i) ?? null });
           started = Math.min(started, (t0?.get(i) as number | null) ?? Infinity);
         }
         n += b.numRows;

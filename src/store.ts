@@ -249,8 +249,11 @@ export class Store {
   }
 }
 
-/** Write OUT/runs.arrow and OUT/curves.arrow from several directories' sources: the first copy of each run_id
- *  wins, except that a failed row gives way to a later copy (a retry, on resume or in a later shard). */
+/** Which copy of a run_id every reader keeps (compaction, merge, fit, status): the first, except that a failed row
+ *  gives way to a later copy (a retry, on resume or in a later shard). True when `row` replaces `kept`. */
+export const supersedes = (kept: { status: unknown } | undefined): boolean => !kept || kept.status === "failed";
+
+/** Write OUT/runs.arrow and OUT/curves.arrow from several directories' sources, one copy per run_id (supersedes). */
 export async function writeMerged(
   inputs: { dir: string; sources: Source[] }[],
   out: string,
@@ -260,38 +263,34 @@ export async function writeMerged(
   mkdirSync(out, { recursive: true });
   const all = inputs.flatMap((i) => i.sources);
   // first pass, over run_id and status only: the runs file each row comes from
-  const from = new Map<number, string>(),
-    failed = new Set<number>();
+  const kept = new Map<number, { src: string; status: unknown }>();
   for (const s of all) {
     for await (const b of batches(s.runs)) {
       const ids = b.getChild("run_id")!.toArray() as Int32Array,
         st = b.getChild("status")!;
-      for (let i = 0; i < b.numRows; i++) {
-        if (from.has(ids[i]) && !failed.has(ids[i])) continue;
-        from.set(ids[i], s.runs);
-        if (st.get(i) === "failed") failed.add(ids[i]);
-        else failed.delete(ids[i]);
-      }
+      for (let i = 0; i < b.numRows; i++)
+        if (supersedes(kept.get(ids[i]))) kept.set(ids[i], { src: s.runs, status: st.get(i) });
     }
   }
+  const from = (id: number) => kept.get(id)?.src;
   const runsPath = join(out, RUNS),
     curvesPath = join(out, CURVES);
   const runs = new FileSink(runsSchema, tmpPath(runsPath));
   for (const s of all) {
     for await (const b of batches(s.runs)) {
-      const kept = filterBatch(runsSchema, rewrap(runsSchema, b, s.runs), (id) => from.get(id) === s.runs);
-      if (kept) await runs.write(kept);
+      const rows = filterBatch(runsSchema, rewrap(runsSchema, b, s.runs), (id) => from(id) === s.runs);
+      if (rows) await runs.write(rows);
     }
   }
   await runs.close();
   const curves = new FileSink(curvesSchema, tmpPath(curvesPath), curvesCompression());
   for (const s of all) {
     for await (const b of batches(s.curves)) {
-      const kept = filterBatch(curvesSchema, rewrap(curvesSchema, b, s.curves), (id) => from.get(id) === s.runs);
-      if (kept) await curves.write(kept);
+      const rows = filterBatch(curvesSchema, rewrap(curvesSchema, b, s.curves), (id) => from(id) === s.runs);
+      if (rows) await curves.write(rows);
     }
   }
   await curves.close();
   moveIntoPlace([curvesPath, runsPath]); // runs last, as in appendPart: its curves are in place before it
-  return from.size;
+  return kept.size;
 }

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { DataType, RecordBatch, Schema } from "apache-arrow";
 import { UsageError, OPTION_COLUMNS } from "../options.js";
 import { LATER_DEFAULTS, RUN_COLUMNS } from "../arrow.js";
-import { sources, batches, readSchema } from "../store.js";
+import { sources, batches, readSchema, supersedes } from "../store.js";
 
 /** Columns that define a configuration (the default group key): the option columns of the network, its
  *  training, the intervention and the budget (src/option-table.ts roles), in runs.arrow's order. */
@@ -90,8 +90,8 @@ async function* runsBatches(file: string): AsyncGenerator<RecordBatch> {
   yield* batches(file);
 }
 
-/** All runs of the input by run_id, read batch by batch; a run_id seen twice (a shard not yet compacted) keeps its
- *  first copy unless that one failed and a later one exists (a retry), as the store compacts them.
+/** All runs of the input by run_id, read batch by batch; a run_id seen twice (a shard not yet compacted) keeps the
+ *  copy the store keeps (store.ts supersedes).
  *  Rows are stored in completion order, which varies with scheduling: sorting makes the bootstrap
  *  (which resamples seeds in cell order) independent of it. */
 export async function readRuns(input: string): Promise<Run[]> {
@@ -106,7 +106,7 @@ export async function readRuns(input: string): Promise<Run[]> {
       }
       for (let i = 0; i < b.numRows; i++) {
         const run_id = cols.run_id[i] as number;
-        if (byId.has(run_id) && byId.get(run_id)!.status !== "failed") continue;
+        if (!supersedes(byId.get(run_id))) continue;
         const cfg = Object.fromEntries(CONFIG_COLUMNS.map((c) => [c, cols[c][i]])) as Config;
         byId.set(run_id, {
           file,
