@@ -31,12 +31,11 @@ export const provenance = (
   finishedAt: Date.now(),
 });
 
-/** An error thrown by training itself. Training is deterministic, so it would throw again (permanent), except
- *  when the host ran out of memory for a layout that wasm32 allows (V8: "Out of memory", "Cannot allocate",
- *  "could not allocate memory", "Memory.grow(): Maximum memory size exceeded" below 4 GiB). */
+/** An error thrown by training itself. Training is deterministic, so it would throw again (permanent, as is a
+ *  layout over wasm32's 4 GiB: engine.ts fitsWasm32, a plain Error), except when V8 ran out of memory for a
+ *  layout that fits ("Out of memory", "Cannot allocate", "could not allocate memory", "Memory.grow()"). */
 export function kindOf(e: unknown): ErrorKind {
   const msg = String((e as Error)?.message ?? e);
-  if (/wasm32 allows/.test(msg)) return "permanent"; // engine.ts: the layout itself needs ≥ 4 GiB
   return e instanceof RangeError && /out of memory|c(annot|ould not) allocate|memory\.grow|allocation failed/i.test(msg)
     ? "transient"
     : "permanent";

@@ -143,6 +143,12 @@ function layoutOf(abi: Abi, bytes: number): Layout {
   return { tensors, nParams: abi.thetaFloats(), bytes };
 }
 
+/** Refuse a layout the kernels reported as too large for wasm32 (they commit nothing then). */
+export function fitsWasm32(bytes: number, what: string): void {
+  if (bytes >= 2 ** 32)
+    throw new Error(`${what} needs ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`);
+}
+
 /** Views and layout conversions for the run currently set up in an instance. */
 export class Net {
   readonly layout: Layout;
@@ -154,12 +160,7 @@ export class Net {
     const input = model === "tian" ? Input.onehot : dense ? Input.dense : Input.table;
     const bytes =
       model === "attn" ? abi.setupAttn(p, d, H, heads, nTrain, nTest) : abi.setup(p, d, H, nTrain, nTest, input);
-    if (bytes >= 2 ** 32) {
-      throw new Error(
-        `a run with model=${model}, p=${p}, d=${d}, H=${H}, ${nTrain} train examples needs ` +
-          `${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`,
-      );
-    }
+    fitsWasm32(bytes, `a run with model=${model}, p=${p}, d=${d}, H=${H}, ${nTrain} train examples`);
     this.layout = layoutOf(abi, bytes);
   }
 

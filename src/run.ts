@@ -1,5 +1,5 @@
 // One training run: options → split + init → wasm → logged rows and events.
-import { Abi, Net, Params } from "./engine.js";
+import { Abi, Net, Params, fitsWasm32 } from "./engine.js";
 import { initFor } from "./init.js";
 import { split, decode, addLabelNoise, Split } from "./task.js";
 import { parityTask } from "./parity.js";
@@ -86,11 +86,7 @@ export function prepare(
   abi.setWdSchedule(...wdSchedule(cfg.wdSchedule));
   abi.setTau(cfg.tau);
   abi.setOrthoGrad(cfg.optimGrad === "ortho" ? 1 : 0);
-  const bytes = abi.setGrokfast(...grokfast(cfg.grokfast));
-  if (bytes >= 2 ** 32)
-    throw new Error(
-      `--grokfast ${cfg.grokfast} needs ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory (wasm32 allows < 4 GiB)`,
-    );
+  fitsWasm32(abi.setGrokfast(...grokfast(cfg.grokfast)), `--grokfast ${cfg.grokfast}`);
   abi.setClampGroup(Group[cfg.clampGroup]);
   // sphere: the reference norm is wc when given, else the initial norm (of the clamp group)
   const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(Group[cfg.clampGroup]) : (cfg.wc ?? 0);
