@@ -53,6 +53,13 @@ const forParity =
   (c: Cfg) =>
     parity(c) ? ([PARITY, value] as [string, (c: Cfg) => T]) : null;
 const positive = (x: number) => x > 0;
+/** A value in one of the small languages of option-values.ts: kept as written, checked by its parser. */
+const language = (expected: string, parse: (s: string) => unknown) =>
+  text<string>(expected, (v, _c, d) => {
+    const s = v === undefined ? d : String(v);
+    parse(s);
+    return s;
+  });
 
 /** The train set's size of a configuration (frac and p, or m, already parsed). */
 const trainSize = (c: Cfg) => (parity(c) ? c.m : trainCount(c.frac, pairCount(c.op, c.p)));
@@ -385,11 +392,7 @@ export const OPTIONS = {
   }),
   wdSchedule: opt({
     help: "const | step:S | ramp:S0:S1",
-    value: text<string>("const, step:S or ramp:S0:S1", (v, _c, d) => {
-      const s = v === undefined ? d : String(v);
-      wdSchedule(s); // validates
-      return s;
-    }),
+    value: language("const, step:S or ramp:S0:S1", wdSchedule),
     dflt: "const",
     col: { name: "wd_schedule", later: "const" },
     role: "config",
@@ -403,11 +406,7 @@ export const OPTIONS = {
   }),
   grokfast: opt({
     help: "gradient filter before the optimizer: none | ema:α:λ (paper: ema:0.98:2) | ma:w:λ (Lee et al. 2024)",
-    value: text<string>("none, ema:α:λ or ma:w:λ", (v, _c, d) => {
-      const s = v === undefined ? d : String(v);
-      grokfast(s); // validates
-      return s;
-    }),
+    value: language("none, ema:α:λ or ma:w:λ", grokfast),
     dflt: "none",
     col: { name: "grokfast", later: "none", since: 3 },
     role: "config",
@@ -458,11 +457,7 @@ export const OPTIONS = {
     help:
       "curve rows written: full | none | events[:K[:M]] (the rows within K logged steps of T_mem, T_grok, T_int " +
       "and fit's test-accuracy crossings, every M-th, the first and last; events = events:3:10)",
-    value: text<string>("full, none or events[:K[:M]]", (v, _c, d) => {
-      const s = v === undefined ? d : String(v);
-      curvesMode(s); // validates
-      return s;
-    }),
+    value: language("full, none or events[:K[:M]]", curvesMode),
     dflt: "full",
     role: "output",
   }),
