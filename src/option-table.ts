@@ -2,7 +2,18 @@
 // role and membership of the measured-Wc control key. The CLI, the spec schema, runs.arrow's
 // configuration columns, fit's configuration columns and reproduce are derived from this table
 // (src/options.ts). Order: the spec's expansion order (the first varies slowest) — append new options.
-import { isPrime, Op, pairCount, parseOp, isGroupOp, groupOrder, parseFrac, fracAuto, trainCount } from "./task.js";
+import {
+  isPrime,
+  Op,
+  pairCount,
+  parseOp,
+  isGroupOp,
+  groupOrder,
+  parseFrac,
+  fracAuto,
+  trainCount,
+  trainSize,
+} from "./task.js";
 import { BASE_OPS } from "./task.js";
 import type { Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
@@ -62,7 +73,7 @@ const language = (expected: string, parse: (s: string) => unknown) =>
   });
 
 /** The train set's size of a configuration (frac and p, or m, already parsed). */
-const trainSize = (c: Cfg) => (parity(c) ? c.m : trainCount(c.frac, pairCount(c.op, c.p)));
+const nTrainOf = (c: Cfg) => (parity(c) ? c.m : trainSize(c.op, c.p, c.frac));
 
 /** The parameter groups a model has (besides all). mlp: embed = E, mlp = W1, unembed = W2. */
 export function modelGroups(c: { task: string; model: string }): Group[] {
@@ -427,7 +438,7 @@ export const OPTIONS = {
   }),
   labelNoise: opt({
     help: "K train labels replaced by seeded random other labels (test labels stay true; Doshi et al.)",
-    value: integer(0, trainSize, (c) => `an integer in [0, ${trainSize(c)}] (the train set's size)`),
+    value: integer(0, nTrainOf, (c) => `an integer in [0, ${nTrainOf(c)}] (the train set's size)`),
     dflt: 0,
     col: { name: "label_noise", later: 0, since: 3 },
     role: "config",

@@ -1,7 +1,7 @@
 // One training run: options → split + init → wasm → logged rows and events.
 import { Abi, Net, Params, fitsWasm32 } from "./engine.js";
 import { initFor } from "./init.js";
-import { split, decode, addLabelNoise, Split } from "./task.js";
+import { split, decode, allPairs, addLabelNoise, Split } from "./task.js";
 import { parityTask } from "./parity.js";
 import { RunConfig, logGrid, wdSchedule, grokfast, modelGroups, curvesMode } from "./options.js";
 import { THRESHOLDS } from "./option-values.js";
@@ -133,26 +133,29 @@ function measure(abi: Abi, net: Net, cfg: RunConfig, step: number, sp: Split): C
   };
 }
 
+/** The kernels' logit rows hold the classes padded to a multiple of 4 floats. */
+const logitStride = (classes: number) => (classes + 3) & ~3;
+
 /** --observe nanda: the restricted and excluded loss from the logits of all p² pairs (src/nanda.ts). */
 function allPairsMeasures(abi: Abi, net: Net, cfg: RunConfig, E: Float32Array, sp: Split): Observed {
   const p = cfg.p,
     n = p * p,
-    stride = (p + 3) & ~3;
+    stride = logitStride(p);
+  const all = decode(cfg.op, p, allPairs(cfg.op, p)); // pair a·p + b at row a·p + b (op add: no pair left out)
   const base = abi.scratch(4 * n * (2 + stride));
-  const a = net.i32(base, n),
-    b = net.i32(base + 4 * n, n);
-  for (let i = 0; i < n; i++) [a[i], b[i]] = [Math.floor(i / p), i % p];
+  net.i32(base, n).set(all.a);
+  net.i32(base + 4 * n, n).set(all.b);
   abi.mlpLogits(base, base + 4 * n, n, base + 8 * n);
   const L = net.f32(base + 8 * n, n * stride).slice();
   const K = cfg.keyFreqs.length ? cfg.keyFreqs : keyFrequencies(E, p, cfg.d);
-  const y = sp.train.map((i) => (Math.floor(i / p) + (i % p)) % p); // the true labels of a + b
-  return progressMeasures(L, p, stride, K, sp.train, y);
+  // the true train labels (--label-noise changes only the copy the kernels train on)
+  return progressMeasures(L, p, stride, K, sp.train, decode(cfg.op, p, sp.train).y);
 }
 
 /** --observe logits: the train rows' logits/τ as evaluate() left them (reading them costs the kept forward pass). */
 function trainLogits(abi: Abi, net: Net, cfg: RunConfig): Observed {
   const n = net.dims.nTrain,
-    stride = (cfg.p + 3) & ~3;
+    stride = logitStride(cfg.p);
   const lg = net.f32(abi.ptr(Buf.trainLogits), n * stride),
     y = net.i32(abi.ptr(Buf.trainY), n);
   return logitMeasures(lg, n, stride, cfg.p, y);

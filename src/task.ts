@@ -173,6 +173,9 @@ export function trainCount(frac: number, nPairs: number): number {
   return Math.max(2, roundHalfEven(frac * nPairs));
 }
 
+/** The train set's size of a task: trainCount over its pairs. */
+export const trainSize = (op: string, p: number, frac: number): number => trainCount(frac, pairCount(op, p));
+
 /** Tian's sample scaling: n ≈ C·M·ln M pairs out of M², i.e. frac = C·ln(M)/M. */
 export function fracAuto(C: number, M: number): number {
   return (C * Math.log(M)) / M;

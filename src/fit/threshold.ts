@@ -3,12 +3,12 @@
 // with a bootstrap interval for C (seeds resampled within each cell). docs/analysis.md.
 import { Rng } from "../rng.js";
 import { bootstrapCI, resample } from "../stats.js";
-import { trainCount, pairCount } from "../task.js";
+import { trainSize } from "../task.js";
 import { ConfigCol, Run } from "./read.js";
 import { groupBy, without, usable } from "./group.js";
 import type { FitOptions, Row } from "./estimate.js";
 
-const nTrain = (r: Run) => trainCount(r.cfg.frac as number, pairCount(r.cfg.op as string, r.cfg.p as number));
+const nTrain = (r: Run) => trainSize(r.cfg.op as string, r.cfg.p as number, r.cfg.frac as number);
 /** The group family of an op: M varies within it (sym:4 and sym:5 share a family, base ops are one each). */
 const family = (op: string) => /^(sym|dih):/.exec(op)?.[1] ?? op;
 
