@@ -43,6 +43,10 @@ export const sweepSummary = (c: Counts, dir: string): string =>
   `${c.done}/${c.total} runs: ${c.grokked} grokked, ${c.censored} censored, ${c.diverged} diverged, ` +
   `${c.failed} failed → ${dir}\n`;
 
+/** A time span for people: "42 s", "3.5 min", "1.2 h". */
+export const duration = (s: number): string =>
+  s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+
 // ---- atomic writes
 
 /** Where a file is written until it is complete (a sweep store clears leftovers of this form when it opens). */

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { jobs, Job, maxArraySize, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
-import { checkOutDir, writeAtomic } from "../cli-util.js";
+import { checkOutDir, duration, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { COMPRESSION_OPTION, curvesCompression } from "../arrow.js";
 
@@ -74,10 +74,6 @@ function posInt(argv: Record<string, unknown>, key: string, max = Infinity): num
 
 const scriptPath = (o: SlurmOptions, j: Job) => join(o.out, "slurm", `${j.key}.sbatch`);
 
-function hours(s: number): string {
-  return s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
-}
-
 function describeJob(j: Job, o: SlurmOptions): string {
   const after = j.after ? `, after ${j.after} succeeds` : "";
   if (!j.load) return `${j.name}: 1 task${after}`;
@@ -88,7 +84,7 @@ function describeJob(j: Job, o: SlurmOptions): string {
   return (
     `${j.name}: array of ${l.tasks} tasks × ${cpus}${throttle}, ${l.runs} runs (${runs} per task)${after}; ` +
     `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
-    `≈ ${hours(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
+    `≈ ${duration(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
   );
 }
 

@@ -4,7 +4,7 @@ import type { Argv } from "yargs";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UsageError } from "../options.js";
-import { single } from "../cli-util.js";
+import { duration, single } from "../cli-util.js";
 import { sources } from "../store.js";
 import { dirStatus, slurmStatus, DirStatus, SlurmStatus } from "../status.js";
 
@@ -29,9 +29,6 @@ async function collect(dirs: string[]): Promise<Entry[]> {
   return out;
 }
 
-const min = (s: number) =>
-  s < 90 ? `${Math.ceil(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-
 function line(s: DirStatus, name = s.dir): string {
   if (s.state === "empty" && !s.counts.total) return `${name}: nothing yet`;
   const c = s.counts,
@@ -45,7 +42,7 @@ function line(s: DirStatus, name = s.dir): string {
     `${c.diverged} diverged, ${c.failed} failed${kinds}; ${s.state}` +
     (s.missing && s.state !== "empty" ? `; missing run_id ${s.missing_ranges}` : "") +
     (s.runs_per_min !== null ? `; ${s.runs_per_min.toFixed(1)} runs/min` : s.parts ? "; no recent parts" : "") +
-    (s.eta_s !== null ? `, ETA ${min(s.eta_s)}` : "")
+    (s.eta_s !== null ? `, ETA ${duration(s.eta_s)}` : "")
   );
 }
 
