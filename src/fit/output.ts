@@ -5,6 +5,7 @@ import { makeData, vectorFromArray } from "apache-arrow";
 import { CONFIG_COLUMNS, KIND, Kind } from "./read.js";
 import type { FitResult, Row } from "./estimate.js";
 import { THRESHOLDS } from "./traces.js";
+import { KNEE_R2 } from "./knee.js";
 
 // ---- fits.arrow: one tidy table, one row per entry of every JSON list, tagged by `section`
 
@@ -233,7 +234,7 @@ export function formatFit(f: FitResult): string {
       ["censored seeds min/max", (r) => `${r.n_censored_min}/${r.n_censored_max}`],
     ]),
     table(
-      `delay-law knee: the largest ρ window with log-linear R² ≥ 0.995; observed/extrapolated T_grok above it`,
+      `delay-law knee: the largest ρ window with log-linear R² ≥ ${KNEE_R2}; observed/extrapolated T_grok above it`,
       f.delay_knee,
       [
         ["window", (r) => list(r.knee_window)],
