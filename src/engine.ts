@@ -164,6 +164,14 @@ export class Net {
     this.layout = layoutOf(abi, bytes);
   }
 
+  private readonly at = new Map<Buf, number>();
+  /** A buffer's address for reading: ptr() once per run (the layout is fixed), so that a read does not also
+   *  forget the forward pass evaluate() kept for the next step, as ptr() must before the host writes. */
+  where(which: Buf): number {
+    if (!this.at.has(which)) this.at.set(which, this.abi.ptr(which));
+    return this.at.get(which)!;
+  }
+
   f32(ptr: number, n: number): Float32Array {
     return new Float32Array(this.abi.memory.buffer, ptr, n);
   }

@@ -152,18 +152,18 @@ function allPairsMeasures(abi: Abi, net: Net, cfg: RunConfig, E: Float32Array, s
   return progressMeasures(L, p, stride, K, sp.train, decode(cfg.op, p, sp.train).y);
 }
 
-/** --observe logits: the train rows' logits/τ as evaluate() left them (reading them costs the kept forward pass). */
+/** --observe logits: the train rows' logits/τ as evaluate() left them. */
 function trainLogits(abi: Abi, net: Net, cfg: RunConfig): Observed {
   const n = net.dims.nTrain,
     stride = logitStride(cfg.p);
-  const lg = net.f32(abi.ptr(Buf.trainLogits), n * stride),
-    y = net.i32(abi.ptr(Buf.trainY), n);
+  const lg = net.f32(net.where(Buf.trainLogits), n * stride),
+    y = net.i32(net.where(Buf.trainY), n);
   return logitMeasures(lg, n, stride, cfg.p, y);
 }
 
 /** One optimizer step, and the effective learning rate of each norm group over it into the row. */
 function stepRates(abi: Abi, net: Net, cfg: RunConfig, row: CurveRow): number {
-  const theta = () => net.f32(abi.ptr(Buf.theta), net.layout.nParams).slice();
+  const theta = () => net.f32(net.where(Buf.theta), net.layout.nParams).slice();
   const before = theta();
   const done = abi.advance(1);
   if (done < 1) return 0; // diverged: the next chunk stops at once and logs it
