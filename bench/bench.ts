@@ -70,10 +70,10 @@ const RIVALS = [
   ["torch_table.py", 1],
   ["torch_table.py", 16],
 ] as const;
-/** One repetition of every rival (1 thread): the fastest one's seed-steps/s and its name, or null. */
-function bestRival(p: number, d: number, H: number, frac: number, steps: number): { sps: number; name: string } | null {
-  if (!hasTorch) return null;
-  let best: { sps: number; name: string } | null = null;
+/** One repetition of every rival (1 thread): seed-steps/s by "script seeds" (empty without torch). */
+function rivals(p: number, d: number, H: number, frac: number, steps: number): Map<string, number> {
+  const got = new Map<string, number>();
+  if (!hasTorch) return got;
   for (const [script, seeds] of RIVALS) {
     const args = [
       join(REF, script),
@@ -98,10 +98,14 @@ function bestRival(p: number, d: number, H: number, frac: number, steps: number)
       env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
     });
     if (out.status !== 0) continue;
-    const sps = JSON.parse(out.stdout.trim().split("\n").at(-1)!).seed_steps_per_s;
-    if (!best || sps > best.sps) best = { sps, name: `${script} ${seeds}` };
+    got.set(`${script} ${seeds}`, JSON.parse(out.stdout.trim().split("\n").at(-1)!).seed_steps_per_s);
   }
-  return best;
+  return got;
+}
+/** The fastest of `got` whose name starts with `prefix` (a script at its better seed count). */
+function fastest(got: Map<string, number>, prefix = ""): { sps: number; name: string } | null {
+  const c = [...got].filter(([n]) => n.startsWith(prefix)).sort((x, y) => y[1] - x[1])[0];
+  return c ? { name: c[0], sps: c[1] } : null;
 }
 
 function stepsPerSecond(a: Abi, steps: number): number {
@@ -130,6 +134,7 @@ for (const c of configs) {
     ofPeak: [] as number[],
     ofMulAdd: [] as number[],
     vs: [] as number[],
+    vsScript: { "paper_mlp.py": [] as number[], "torch_table.py": [] as number[] },
     torch: [] as number[],
     rival: new Map<string, number>(),
   };
@@ -143,7 +148,12 @@ for (const c of configs) {
     r.strict.push(stepsPerSecond(strictAbi, c.steps));
     r.ofPeak.push((sps * flops) / 1e9 / pk);
     r.ofMulAdd.push((sps * flops) / 1e9 / pm);
-    const t = bestRival(c.p, c.d, c.H, c.frac, c.torchSteps);
+    const got = rivals(c.p, c.d, c.H, c.frac, c.torchSteps),
+      t = fastest(got);
+    for (const [script, vs] of Object.entries(r.vsScript)) {
+      const s = fastest(got, script);
+      if (s) vs.push(sps / s.sps);
+    }
     if (t) {
       r.torch.push(t.sps);
       r.vs.push(sps / t.sps);
@@ -163,6 +173,9 @@ for (const c of configs) {
     best_rival: r.torch.length ? [...r.rival].sort((x, y) => y[1] - x[1])[0][0] : null,
     rival_seed_steps_per_s: r.torch.length ? +median(r.torch).toFixed(1) : null,
     vs_best_rival: r.vs.length ? +median(r.vs).toFixed(2) : null,
+    // each rival at its faster seed count (1 or 16), medians of the same per-repetition ratios
+    vs_paper_mlp: r.vsScript["paper_mlp.py"].length ? +median(r.vsScript["paper_mlp.py"]).toFixed(2) : null,
+    vs_torch_table: r.vsScript["torch_table.py"].length ? +median(r.vsScript["torch_table.py"]).toFixed(2) : null,
   });
 }
 const peakRow = {
