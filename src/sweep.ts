@@ -147,14 +147,17 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     while (!pool.stopping && (ready.length || inFlight.size)) {
       while (!pool.stopping && ready.length && inFlight.size < opts.workers * 2) {
         const r = ready.shift()!,
-          startedAt = Date.now();
+          queuedAt = Date.now();
         const p: Promise<void> = pool
           .run(r, tries.get(r.runId) ?? 0)
           .then(
             (d) =>
-              "failure" in d ? failed(r, d.failure.error, d.failure.kind, startedAt) : record(r, d.run, d.curves, true),
-            // the worker died under the task (exit, memory limit): transient
-            (e: Error) => failed(r, String(e?.message ?? e), "transient", startedAt),
+              "failure" in d
+                ? failed(r, d.failure.error, d.failure.kind, d.failure.startedAt) // when the worker began it
+                : record(r, d.run, d.curves, true),
+            // the worker died under the task (exit, memory limit): transient; its start died with it, so the time
+            // the task went to the pool
+            (e: Error) => failed(r, String(e?.message ?? e), "transient", queuedAt),
           )
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
