@@ -111,13 +111,10 @@ export function expand(raw: unknown): Sweep {
     );
   }
   const doc = res.data;
-  const { blocks, name: _n, ...top } = doc;
   checkSize(doc);
   const runs: SweepRun[] = [];
   const problems: string[] = [];
-  (blocks ?? [{}]).forEach((blk, b) => {
-    const merged: Record<string, unknown> = { ...top, ...blk };
-    const where = blocks ? `blocks[${b}]` : "spec";
+  blocksOf(doc).forEach(({ merged, where }, b) => {
     const first = (merged.seed as number | undefined) ?? 0;
     const seedList = Array.isArray(merged.seeds)
       ? (merged.seeds as number[])
@@ -167,17 +164,20 @@ export function expand(raw: unknown): Sweep {
 
 export { controlKey };
 
+/** Each block's options with the top level's under them, and its path for messages ("spec" without blocks). */
+function blocksOf(doc: SpecDoc): { merged: Record<string, unknown>; where: string }[] {
+  const { blocks, name: _n, ...top } = doc;
+  return (blocks ?? [{}]).map((blk, b) => ({ merged: { ...top, ...blk }, where: blocks ? `blocks[${b}]` : "spec" }));
+}
+
 /** Runs per spec at most: every expanded run is held in memory (2·10⁶ runs: 1.5 GB resident, README). */
 export const MAX_RUNS = 2_000_000;
 
 /** Refuse a spec whose expansion would not fit, from the sizes of its lists alone (before building any run). */
 function checkSize(doc: SpecDoc): void {
-  const { blocks, name: _n, ...top } = doc;
   let total = 0;
   const problems: string[] = [];
-  (blocks ?? [{}]).forEach((blk, b) => {
-    const merged: Record<string, unknown> = { ...top, ...blk };
-    const where = blocks ? `blocks[${b}]` : "spec";
+  for (const { merged, where } of blocksOf(doc)) {
     const nSeeds = Array.isArray(merged.seeds) ? merged.seeds.length : ((merged.seeds as number | undefined) ?? 1);
     const first = (merged.seed as number | undefined) ?? 0;
     if (!Array.isArray(merged.seeds) && first + nSeeds - 1 > 2 ** 31 - 1)
@@ -192,7 +192,7 @@ function checkSize(doc: SpecDoc): void {
           `at most ${MAX_RUNS.toLocaleString("en-US")} runs per spec — split it into several specs`,
       );
     }
-  });
+  }
   if (!problems.length && total > MAX_RUNS) {
     problems.push(
       `spec: its blocks expand to ${total.toLocaleString("en-US")} runs; ` +
