@@ -169,6 +169,7 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     results.flush();
     await store.compact();
     results.end();
+    pool.release(); // till here a signal is held: compaction finishes and the files stay whole
   }
   // failed runs are results, recorded: the exit code says only whether every run was attempted (--strict: 3)
   const code = pool.stopping ? (pool.stopping === "SIGINT" ? 130 : 143) : 0;
@@ -268,8 +269,10 @@ class Results {
 class Workers {
   stopping: NodeJS.Signals | null = null;
   private readonly pool: Piscina;
+  private closed = false;
   private readonly onSignal = (sig: NodeJS.Signals) => {
-    if (!this.stopping) {
+    // after close() every run is recorded: the sweep is complete, the signal only waits for compaction
+    if (!this.stopping && !this.closed) {
       this.stopping = sig;
       void this.pool.destroy();
     }
@@ -292,9 +295,14 @@ class Workers {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (!this.stopping) await this.pool.destroy();
+  }
+
+  /** Hand the signals back: only once the store is compacted (the default action would kill it mid-way). */
+  release(): void {
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
-    if (!this.stopping) await this.pool.destroy();
   }
 }
 
