@@ -17,8 +17,8 @@ export class ControlGate {
    *  runs the dependents; taken in run_id order, which fixes the order of release. */
   constructor(todo: readonly SweepRun[]) {
     for (const r of [...todo].sort((a, b) => a.runId - b.runId)) {
-      if (r.cfg.arm === "free") {
-        const key = controlKey(r.cfg);
+      if (r.base.arm === "free") {
+        const key = controlKey(r.base);
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       }
       if (r.measure) {
@@ -37,8 +37,8 @@ export class ControlGate {
 
   /** A run of `todo` is done; `result` is null when it failed in its worker. Only free runs matter here. */
   finished(run: SweepRun, result: { status: unknown; wc: WcByGroup } | null): void {
-    if (run.cfg.arm !== "free") return;
-    const key = controlKey(run.cfg);
+    if (run.base.arm !== "free") return;
+    const key = controlKey(run.base);
     if (result) this.known(key, result.status, result.wc);
     this.pending.set(key, (this.pending.get(key) ?? 1) - 1);
   }

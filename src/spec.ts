@@ -51,14 +51,26 @@ export class SpecError extends UsageError {
   }
 }
 
-export interface SweepRun {
-  runId: number;
-  block: number;
-  cfg: RunConfig;
-  /** wc: measure — ρ multiplies the median Wc of the free runs with this control key. */
-  measure: string | null;
-  cost: number; // FLOPs upper bound (max_steps full-batch steps)
-  seconds: number; // time bound on one core at the rates `npm run bench` measured (src/cost.ts)
+/** One run of a sweep. The runs of one combination of options share its configuration, control key and
+ *  costs; a run holds only its id and seed, so a 10⁶-run spec is 10⁶ small objects, not 10⁶ copies of every
+ *  option (README `sweep`). */
+export class SweepRun {
+  constructor(
+    readonly runId: number,
+    readonly block: number,
+    /** the combination's configuration, with the seed of its first run */
+    readonly base: RunConfig,
+    readonly seed: number,
+    /** wc: measure — ρ multiplies the median Wc of the free runs with this control key. */
+    readonly measure: string | null,
+    readonly cost: number, // FLOPs upper bound (max_steps full-batch steps)
+    readonly seconds: number, // time bound on one core at the rates `npm run bench` measured (src/cost.ts)
+  ) {}
+
+  /** The run's configuration: a new object each time (the combination's, with this run's seed). */
+  get cfg(): RunConfig {
+    return { ...this.base, seed: this.seed };
+  }
 }
 
 export interface Sweep {
@@ -114,6 +126,8 @@ export function expand(raw: unknown): Sweep {
   checkSize(doc);
   const runs: SweepRun[] = [];
   const problems: string[] = [];
+  const controls = new Set<string>(),
+    dependents: [number, string][] = []; // control keys of free, measure runs
   blocksOf(doc).forEach(({ merged, where }, b) => {
     const first = (merged.seed as number | undefined) ?? 0;
     const seedList = Array.isArray(merged.seeds)
@@ -138,23 +152,18 @@ export function expand(raw: unknown): Sweep {
         continue;
       }
       if (measure) cfg.wc = null;
-      for (const seed of seedList) {
-        const c = { ...cfg, seed };
-        runs.push({
-          runId: runs.length,
-          block: b,
-          cfg: c,
-          measure: measure ? controlKey(c) : null,
-          cost: c.maxSteps * stepFlops(c),
-          seconds: c.maxSteps * stepSeconds(c),
-        });
-      }
+      const key = controlKey(cfg),
+        cost = cfg.maxSteps * stepFlops(cfg),
+        seconds = cfg.maxSteps * stepSeconds(cfg);
+      if (cfg.arm === "free") controls.add(key);
+      else if (measure) dependents.push([b, key]);
+      for (const seed of seedList)
+        runs.push(new SweepRun(runs.length, b, cfg, seed, measure ? key : null, cost, seconds));
     }
   });
-  const controls = new Set(runs.filter((r) => r.cfg.arm === "free").map((r) => controlKey(r.cfg)));
-  for (const r of runs) {
-    if (r.measure && !controls.has(r.measure)) {
-      const msg = `blocks[${r.block}].wc: "measure" needs free runs with the same ${r.measure} in this sweep`;
+  for (const [b, key] of dependents) {
+    if (!controls.has(key)) {
+      const msg = `blocks[${b}].wc: "measure" needs free runs with the same ${key} in this sweep`;
       if (!problems.includes(msg)) problems.push(msg);
     }
   }

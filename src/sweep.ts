@@ -189,7 +189,7 @@ async function openGate(
   const gate = new ControlGate(todo);
   for (const c of done.values()) {
     const r = sw.runs[c.runId];
-    if (r && r.cfg.arm === "free") gate.known(controlKey(r.cfg), c.status, c.wc);
+    if (r && r.base.arm === "free") gate.known(controlKey(r.base), c.status, c.wc);
   }
   const given = await readControls(opts.wcFrom, sw.hash);
   for (const [key, wcs] of given) for (const wc of wcs) gate.known(key, "grokked", wc);
@@ -209,8 +209,8 @@ function checkSlice(
   const here = new Set(todo.map((r) => r.runId));
   const elsewhere = new Set(
     sw.runs
-      .filter((c) => c.cfg.arm === "free" && !done.has(c.runId) && !here.has(c.runId))
-      .map((c) => controlKey(c.cfg)),
+      .filter((c) => c.base.arm === "free" && !done.has(c.runId) && !here.has(c.runId))
+      .map((c) => controlKey(c.base)),
   );
   if (todo.some((r) => r.measure && !given.has(r.measure) && elsewhere.has(r.measure))) {
     throw new UsageError(
