@@ -3,10 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { keyFrequencies, progressMeasures } from "../src/nanda.js";
-import { cli, tmp } from "./helpers.js";
+import { cli, tmp, ROOT } from "./helpers.js";
 
 const p = 23,
   stride = 24;
@@ -68,6 +69,21 @@ test("a real network that groks: restricted loss falls below the train loss's or
   assert.ok(last.test_acc > 0.9, "it grokked");
   assert.ok(Math.abs(first.restricted_loss - Math.log(23)) < 0.1 && Math.abs(first.excluded_loss - Math.log(23)) < 0.1);
   assert.ok(last.restricted_loss < 0.1 && last.excluded_loss > 1.5, JSON.stringify(last));
+  // the README's reader of these curves (examples/quick/nanda-curves.mjs): one line per run, its values from them
+  const script = join(ROOT, "examples", "quick", "nanda-curves.mjs");
+  const [head, line] = execFileSync(process.execPath, [script, out], { encoding: "utf8" }).trim().split("\n");
+  assert.match(head, /seed +T_mem +T_grok +restricted<0.5 +test<0.5 +excluded at 0/);
+  const ex = (r: { excluded_loss: number }) => r.excluded_loss.toFixed(2);
+  assert.deepEqual(line.trim().split(/ +/).slice(3), [
+    "750",
+    "1500",
+    ex(first),
+    ex(c[1]),
+    "(750)",
+    ex(last),
+    ex(last),
+    "(1500)",
+  ]);
   const fixed = tmp();
   assert.equal(
     cli([...args, "--log", "every:1500", "--observe", "nanda", "--key-freqs", "1,2", "--out", fixed]).code,

@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { phaseOf, phaseCounts } from "../src/fit/phase.js";
 import { sampleThreshold } from "../src/fit/threshold.js";
+import { wcPowerLaw } from "../src/fit/wc.js";
+import { delayLaw } from "../src/fit/delay.js";
 import { FIT_DEFAULTS } from "../src/fit/estimate.js";
 import { trainCount } from "../src/task.js";
 import type { Run } from "../src/fit/read.js";
@@ -69,6 +71,56 @@ test("sample threshold: n_c(M) from the seeds that grok at each n_train, and C o
   assert.ok(Math.abs((row.c as number) - C) < 1e-12, `${row.c} vs ${C}`);
   const [lo, hi] = row.c_ci as number[];
   assert.ok(lo <= C && C <= hi, `${lo} ${C} ${hi}`);
+});
+
+test("tian's d is its p (the one-hot width): the threshold, Wc power law and shared delay law pool over it", () => {
+  // runs as runs.arrow holds them for --model tian, d = p = M; each fit pooled over p found one M per key before
+  const K = ["task", "model", "op", "p", "frac", "d", "H", "lr", "arm", "rho", "wc_ref", "max_steps"];
+  const runs: Run[] = [];
+  const add = (M: number, cfg: object, t_grok: number | null) =>
+    runs.push({
+      file: "f",
+      run_id: runs.length,
+      seed: runs.length % 2,
+      status: t_grok === null ? "censored" : "grokked",
+      t_mem: 10,
+      t_grok,
+      wc: t_grok === null ? null : 10 + M,
+      max_steps: 5000,
+      cfg: { task: "modular", model: "tian", op: "add", p: M, d: M, H: 32, lr: 1e-3, max_steps: 5000, ...cfg },
+    } as Run);
+  const free = { arm: "free", rho: 1, wc_ref: null };
+  for (const M of [11, 13, 17])
+    for (const frac of [0.3, 0.5, 0.7]) for (let s = 0; s < 2; s++) add(M, { ...free, frac }, frac >= 0.5 ? 500 : null);
+  for (const M of [11, 13])
+    for (const rho of [0.9, 1, 1.1])
+      for (let s = 0; s < 2; s++)
+        add(M, { arm: "clamp", rho, wc_ref: 10 + M, frac: 0.5 }, Math.round(Math.exp(2 + 5 * rho + 0.1 * M + s / 10)));
+  const o = { ...FIT_DEFAULTS, boot: 0 },
+    notes: string[] = [];
+  const [th, ...more] = sampleThreshold(runs, K, o, notes);
+  assert.deepEqual([th?.ms, th?.n_c, more.length], [[11, 13, 17], [11, 13, 17].map((M) => trainCount(0.5, M * M)), 0]);
+  const pl = wcPowerLaw(
+    runs.filter((r) => r.cfg.arm === "free"),
+    K,
+    o,
+    notes,
+  );
+  assert.deepEqual(
+    pl.map((r) => [r.frac, r.ps]),
+    [
+      [0.5, [11, 13, 17]],
+      [0.7, [11, 13, 17]],
+    ],
+  );
+  const { per_p, shared } = delayLaw(
+    runs.filter((r) => r.cfg.arm === "clamp"),
+    K,
+    o,
+    notes,
+  );
+  assert.deepEqual([per_p.length, shared.length, shared[0]?.ps], [2, 1, [11, 13]]);
+  assert.ok(Math.abs((shared[0].alpha as number) - 5) < 0.05, `${shared[0].alpha}`);
 });
 
 test("fit and report: phase counts per configuration, a phase diagram over the swept lr × wd", () => {

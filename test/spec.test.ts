@@ -1,10 +1,10 @@
 // Sweep specs: expansion and validation.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expand, SpecError } from "../src/spec.js";
-import { cli, specFile, tmp, TINY } from "./helpers.js";
+import { expand, readSpec, SpecError } from "../src/spec.js";
+import { cli, specFile, tmp, TINY, ROOT } from "./helpers.js";
 
 test("expansion: the cartesian product of list-valued options times seeds, blocks concatenated", () => {
   const sw = expand({ p: [41, 59], lr: [1e-3, 2e-3], "max-steps": 8000, seeds: 16 });
@@ -172,4 +172,28 @@ test("huge specs: refused from the sizes of their lists before any run is built,
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split("\n").length, 2);
   assert.doesNotMatch(r.stderr, /RangeError|\n\s+at /); // no stack trace
+});
+
+test("every example spec expands, with the runs and the step bound the README's table gives it", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8"),
+    table = new Map(
+      [...readme.matchAll(/^\| `(examples\/[^`]+\.yaml)` \| ([\d ]+) \| ([\d. ]+M?) \|/gm)].map((m) => [m[1], m]),
+    );
+  const specs = ["examples", "examples/quick", "examples/paper"].flatMap((d) =>
+    readdirSync(join(ROOT, d))
+      .filter((f) => f.endsWith(".yaml") && f !== "k8s-indexed-job.yaml") // a Kubernetes manifest
+      .map((f) => `${d}/${f}`),
+  );
+  assert.ok(specs.length >= 20, `${specs.length} specs`);
+  for (const spec of specs) {
+    const s = expand(readSpec(join(ROOT, spec))),
+      steps = s.runs.reduce((a, r) => a + r.cfg.maxSteps, 0);
+    if (spec === "examples/start.yaml") continue; // npm start's, described in the Quick start
+    const row = table.get(spec);
+    assert.ok(row, `${spec}: not in the README's table of example specs`);
+    assert.equal(s.runs.length, Number(row[2].replace(/ /g, "")), `${spec}: runs`);
+    const bound = row[3].trim();
+    if (bound.endsWith("M")) assert.equal((steps / 1e6).toFixed(1), bound.slice(0, -1).trim(), `${spec}: steps`);
+    else assert.equal(steps, Number(bound.replace(/ /g, "")), `${spec}: steps`);
+  }
 });

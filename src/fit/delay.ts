@@ -3,7 +3,7 @@
 import { Rng } from "../rng.js";
 import { Obs, sharedSlope, bootstrapCI, resample, tobit } from "../stats.js";
 import { Config, ConfigCol, Run } from "./read.js";
-import { groupBy, without, grokObs, cellMedian, fin, uniq, keyText } from "./group.js";
+import { groupBy, without, grokObs, cellMedian, fin, uniq, keyText, dFollowsP } from "./group.js";
 import type { FitOptions, FitResult } from "./estimate.js";
 
 interface Cell {
@@ -154,8 +154,9 @@ export function delayLaw(
   }
   if (!K.includes("p")) return out;
   const SK = without(FK, ["p", "wc_ref"]);
-  for (const { key } of groupBy(clamp, SK)) {
-    const members = units.filter((u) => SK.every((c) => u.key[c] === key[c]));
+  for (const { key } of groupBy(clamp.map(dFollowsP), SK)) {
+    const same = (u: Unit, c: ConfigCol) => u.key[c] === key[c] || (c === "d" && key.model === "tian"); // d = p
+    const members = units.filter((u) => SK.every((c) => same(u, c)));
     const f = estimate(members, o, 2);
     if (!f) continue;
     out.shared.push({

@@ -38,6 +38,10 @@ export function groupBy(runs: readonly Run[], cols: readonly ConfigCol[]): Group
   });
 }
 
+/** A tian run's d is its one-hot width, p itself (option-table.ts), so the sections that pool over p (the Wc power
+ *  law, the shared delay law, the sample threshold) must pool over it too: the run with d null, for their keys. */
+export const dFollowsP = (r: Run): Run => (r.cfg.model === "tian" ? { ...r, cfg: { ...r.cfg, d: null } } : r);
+
 /** The group key less the columns an estimator pools over or fits along. */
 export const without = (cols: readonly ConfigCol[], drop: readonly ConfigCol[]) =>
   cols.filter((c) => !drop.includes(c));

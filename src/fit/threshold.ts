@@ -5,7 +5,7 @@ import { Rng } from "../rng.js";
 import { bootstrapCI, resample } from "../stats.js";
 import { trainSize } from "../task.js";
 import { ConfigCol, Run } from "./read.js";
-import { groupBy, without, usable } from "./group.js";
+import { groupBy, without, usable, dFollowsP } from "./group.js";
 import type { FitOptions, Row } from "./estimate.js";
 
 const nTrain = (r: Run) => trainSize(r.cfg.op as string, r.cfg.p as number, r.cfg.frac as number);
@@ -37,7 +37,7 @@ export function sampleThreshold(runs: readonly Run[], K: readonly ConfigCol[], o
   if (!K.includes("frac") || !K.includes("p")) return [];
   const rows: Row[] = [];
   const SK = without(K, ["frac", "p", "op", "max_steps"]);
-  const ok = runs.filter((r) => usable(r) && r.cfg.task === "modular");
+  const ok = runs.filter((r) => usable(r) && r.cfg.task === "modular").map(dFollowsP);
   for (const { key, runs: rs } of groupBy(ok, SK)) {
     for (const fam of [...new Set(rs.map((r) => family(r.cfg.op as string)))].sort()) {
       const byM = groupBy(

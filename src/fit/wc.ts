@@ -1,7 +1,7 @@
 // The Wc statistics of `groksweep fit`: its spread over grokked free seeds, and its power law in p.
 import { median, mean, sd, powerLaw, censoredMedian } from "../stats.js";
 import { ConfigCol, Run } from "./read.js";
-import { groupBy, without, grokObs, uniq, keyText } from "./group.js";
+import { groupBy, without, grokObs, uniq, keyText, dFollowsP } from "./group.js";
 import type { FitOptions, Row } from "./estimate.js";
 
 // Columns a free run ignores (no intervention): they must not split the free-run pools.
@@ -27,7 +27,7 @@ export function wcPowerLaw(free: readonly Run[], K: readonly ConfigCol[], o: Fit
     return [];
   }
   const PK = without(K, [...FREE_IRRELEVANT, "p", "max_steps"]);
-  return groupBy(free, PK).flatMap(({ key, runs }) => {
+  return groupBy(free.map(dFollowsP), PK).flatMap(({ key, runs }) => {
     const pts: { p: number; wc: number; n: number }[] = [],
       excluded: number[] = [];
     for (const cell of groupBy(runs, ["p"])) {
