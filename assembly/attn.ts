@@ -15,7 +15,7 @@
 // side is rank one per head: with c[t, h] = dS[t, h]/√dh and y_h = Σ_t c[t, h]·x̂_t,
 // dWk[:, h cols] = y_h ⊗ q_h, dq_h = y_h·Wk[:, h cols], dx̂_t += Σ_h c[t, h]·κ_h.
 import { begin, alloc, allocParams, allocData, allocMuon, finish, setGroup, addTensor, thetaSize, pad4, EVAL_ROWS,
-         theta, grad, trA, trB, trY, keepForward, takeForward } from "./layout";
+         theta, grad, trY, rA, rB, rY, nRows, keepForward, takeForward } from "./layout";
 import { Model, Group, Tensor, TensorFlag, Act } from "./codes";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, madd } from "./math";
@@ -31,7 +31,6 @@ export let lnOn = false;
 export let oE = 0, oP = 0, oQ = 0, oK = 0, oV = 0, oO = 0, oIn = 0, oOut = 0, oU = 0, nAll = 0;
 
 export function setAttnLayernorm(on: bool): void { lnOn = on; keepForward(false); }
-
 
 let NT = 0;                 // table rows: 2p + 1
 // token tables
@@ -208,11 +207,11 @@ function dense(n: i32, r: usize, m: usize, z: usize, dz: usize, r2: usize, f: us
 /** The train set's logit rows (VP floats each). */
 export function attnLogits(): usize { return bLG; }
 
-/** The forward pass of the train set at the current θ: token tables, attention, MLP and logits. */
+/** The forward pass of the step's rows (layout.ts nextBatch) at the current θ: token tables, attention, MLP, logits. */
 function forward(): void {
   tables();
-  attend(trA, trB, aNTrain, bW, bR);
-  dense(aNTrain, bR, bM, bZ, bD, bR2, bF, bLG, bInv1, bInv2);
+  attend(rA, rB, nRows, bW, bR);
+  dense(nRows, bR, bM, bZ, bD, bR2, bF, bLG, bInv1, bInv2);
 }
 
 /** evaluate()'s train half: the training forward pass, kept for the next step; summed cross-entropy
@@ -223,13 +222,12 @@ export function attnEvalTrain(): f64 {
   return scoreRows(0, bLG, trY, aNTrain);
 }
 
-/** One full-batch step's loss and gradient: the forward pass (or the one evaluate() kept), then back
- *  through each section in reverse. Mean cross-entropy over the train set; dLoss/dθ into grad (padding
- *  stays 0). */
+/** One step's loss and gradient: the forward pass (or the one evaluate() kept), then back through each
+ *  section in reverse. Mean cross-entropy over the step's rows; dLoss/dθ into grad (padding stays 0). */
 export function attnForwardBackward(): f64 {
   if (!takeForward()) forward();                      // tables, attend, dense (evaluate() may have left it: keepForward)
-  const loss = xentAndGrad(bLG, trY, aNTrain, VP, 0); // bLG becomes dLoss/dlogits
-  scaleGrad(bLG, aNTrain, VP, 0);                     // --tau
+  const loss = xentAndGrad(bLG, rY, nRows, VP, 0);    // bLG becomes dLoss/dlogits
+  scaleGrad(bLG, nRows, VP, 0);                       // --tau
   unembedBack();                                      // gU; dLoss/dr2
   mlpBack();                                          // gWout, gWin; dLoss/dr
   attendBack();                                       // dVO, dS; the residual's dx_2
@@ -241,7 +239,7 @@ export function attnForwardBackward(): f64 {
 
 /** The unembedding and the final LayerNorm: gU = fᵀ·dlogits, bdA = dLoss/dr2. */
 function unembedBack(): void {
-  const n = aNTrain, d = ad, fp = lnOn ? bF : bR2;
+  const n = nRows, d = ad, fp = lnOn ? bF : bR2;
   gemmTN(G(oU), fp, bLG, n, d, VP, d, VP, VP, false);
   transpose(UT, W(oU), d, VP);
   gemmNN(bdA, bLG, UT, n, VP, d, VP, d, d, false);
@@ -251,7 +249,7 @@ function unembedBack(): void {
 /** The MLP: gWout, then du into bZ (u is no longer needed), dz = du ⊙ GELU'(z), gWin, dm into bdB;
  *  then bdB = dLoss/dr = dr2 + LN'(dm). */
 function mlpBack(): void {
-  const n = aNTrain, d = ad, H4 = aH4, mp = lnOn ? bM : bR;
+  const n = nRows, d = ad, H4 = aH4, mp = lnOn ? bM : bR;
   gemmTN(G(oOut), bZ, bdA, n, H4, d, H4, d, d, false);
   transpose(WoutT, W(oOut), H4, d);
   gemmNN(bZ, bdA, WoutT, n, d, H4, d, H4, H4, false);
@@ -273,12 +271,12 @@ function mlpBack(): void {
 /** Attention, per pair (ascending), from dr: the residual's dx_2 summed into tG2; dVO rows += w·dr;
  *  dS via the softmax Jacobian (tdS). */
 function attendBack(): void {
-  const n = aNTrain, d = ad, p = aP, hd = heads * d, ws = heads * 4, t2 = 2 * p;
+  const n = nRows, d = ad, p = aP, hd = heads * d, ws = heads * 4, t2 = 2 * p;
   memory.fill(tdVO, 0, (<usize>NT * <usize>hd) << 2);
   memory.fill(tdS, 0, (<usize>NT * <usize>heads) << 2);
   memory.fill(tG2, 0, <usize>d << 2);
   for (let i = 0; i < n; i++) {
-    const t0 = ld32(trA, i), t1 = p + ld32(trB, i);
+    const t0 = ld32(rA, i), t1 = p + ld32(rB, i);
     const g = row(bdB, i, d), wi = row(bW, i, ws);
     for (let k = 0; k < d; k += 4) v128.store(p32(tG2, k), f32x4.add(v128.load(p32(tG2, k)), v128.load(p32(g, k))));
     for (let h = 0; h < heads; h++) {

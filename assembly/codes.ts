@@ -24,8 +24,8 @@ export enum Group { all, embed, attn, mlp, unembed }
 /** metric(i) after evaluate(). */
 export enum Metric { trainLoss, trainAcc, testLoss, testAcc }
 /** ptr(which): the run's buffers (train/test operands a, b, labels y, dense inputs X; Adam moments m, v; the
- *  train set's logits/τ as evaluate() leaves them, rows padded to a multiple of 4 classes). */
-export enum Buf { theta, trainA, trainB, trainY, testA, testB, testY, grad, m, v, trainX, testX, trainLogits }
+ *  train set's logits/τ as evaluate() leaves them, rows padded to a multiple of 4 classes; --batch's permutation). */
+export enum Buf { theta, trainA, trainB, trainY, testA, testB, testY, grad, m, v, trainX, testX, trainLogits, perm }
 
 /** The tensors of every model by name (params.arrow's tensor column), as the layout reports them. */
 export enum Tensor { E, W1, b1, W2, b2, P, Wq, Wk, Wv, Wo, Win, Wout, U }

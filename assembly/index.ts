@@ -1,10 +1,10 @@
 // The kernel ABI (its codes: assembly/codes.ts). One instance trains one run at a time:
 //   setup(p, d, H, nTrain, nTest, input) or setupAttn(…) → the bytes it needs, the tensor table
 //   (tensors(), tensor(i, field)) → write θ and data at ptr(Buf…)
-//   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm
-//   → advance(k) trains k full-batch steps inside wasm → evaluate() → metric(i), norms → … → next setup.
+//   → setOptim/setWdSchedule/setModel|setAttnLayernorm/setLoss/setClampGroup/setArm/setBatch
+//   → advance(k) trains k steps inside wasm → evaluate() → metric(i), norms → … → next setup.
 import { setup, ensure, top, theta, grad, mom1, mom2, trA, trB, trY, teA, teB, teY, trX, teX, nTrain, nTest,
-         T, D4, model, keepForward, nTensors, nParams, tensor, groupLo, groupHi, LG } from "./layout";
+         T, D4, model, keepForward, nTensors, nParams, tensor, groupLo, groupHi, LG, perm, nextBatch, fullRows } from "./layout";
 import { Model, Arm, Buf, Metric } from "./codes";
 import { forwardBackward, tables, mlpEvalSet, mlpEvalTrain, setModel, setLoss } from "./mlp";
 import { setupAttn, setAttnLayernorm, attnForwardBackward, attnEvalSet, attnEvalTrain, attnLogits } from "./attn";
@@ -20,7 +20,8 @@ export { mlpLogits } from "./mlp";
 import { mark, P_START, P_MODEL, P_OPTIM, P_CLAMP } from "./profile";
 
 export { setup, setupAttn, setAttnLayernorm, setOptim, setWdSchedule, setModel, setLoss, setClampGroup, weightNorm, groupNorm };
-export { tensor };
+export { tensor, nextBatch };
+export { setBatch } from "./layout";
 /** The run's tensors in θ order: tensor(i, TensorField…) for i < tensors(). */
 export function tensors(): i32 { return nTensors; }
 /** Group g's span of θ in floats: [groupSpan(g, 0), groupSpan(g, 1)) (empty where the model lacks it). */
@@ -44,7 +45,7 @@ export function ptr(which: Buf): usize {
     case Buf.testA: return teA; case Buf.testB: return teB; case Buf.testY: return teY;
     case Buf.grad: return grad; case Buf.m: return mom1; case Buf.v: return mom2;
     case Buf.trainX: return trX; case Buf.testX: return teX;
-    case Buf.trainLogits: return model == Model.attn ? attnLogits() : LG;
+    case Buf.trainLogits: return model == Model.attn ? attnLogits() : LG; case Buf.perm: return perm;
   }
   return 0;
 }
@@ -52,6 +53,7 @@ export function ptr(which: Buf): usize {
 /** Train up to k steps; stops early (before updating) when the loss is not finite. Returns steps done. */
 export function advance(k: i32): i32 {
   for (let s = 0; s < k; s++) {
+    nextBatch(); // --batch: the step's rows
     mark(P_START);
     const loss = model == Model.attn ? attnForwardBackward() : forwardBackward();
     mark(P_MODEL);
@@ -76,6 +78,7 @@ export function evaluate(): void {
   // the train set through the training forward pass, kept for the next step (mlp.ts, attn.ts);
   // the test set in chunks (the token tables are current after the train pass)
   resetCorrect();
+  fullRows();
   trainLoss = (model == Model.attn ? attnEvalTrain() : mlpEvalTrain()) / <f64>nTrain;
   trainAcc = <f64>correct / <f64>nTrain;
   resetCorrect();

@@ -29,6 +29,9 @@ export let W1T: usize = 0, W2T: usize = 0;      // transposes for the backward G
 // Data: pair operands and labels (i32); Input.dense: input rows X (n × D4 floats) and labels.
 export let trA: usize = 0, trB: usize = 0, trY: usize = 0, teA: usize = 0, teB: usize = 0, teY: usize = 0;
 export let trX: usize = 0, teX: usize = 0;
+// The rows a training step sees: the train set, or with --batch a minibatch gathered into mbA, mbB, mbY, mbX.
+export let rA: usize = 0, rB: usize = 0, rY: usize = 0, rX: usize = 0, nRows = 0;
+export let perm: usize = 0; let mbA: usize = 0, mbB: usize = 0, mbY: usize = 0, mbX: usize = 0;
 // Evaluation chunk buffers.
 export let evH: usize = 0, evLG: usize = 0, evInv: usize = 0;
 // Muon scratch (a padded matrix, its Gram matrix and two temporaries).
@@ -122,6 +125,43 @@ export function allocData(nTrain_: i32, nTest_: i32, width: i32): void {
   if (width > 0) { trX = alloc(n, width); teX = alloc(m, width); }
   trA = alloc(n); trB = alloc(n); trY = alloc(n);
   teA = alloc(m); teB = alloc(m); teY = alloc(m);
+  perm = alloc(n); mbA = alloc(n); mbB = alloc(n); mbY = alloc(n); mbX = width > 0 ? alloc(n, width) : 0;
+  setBatch(0, 0, 0);
+}
+
+// --batch B: each step trains on the next B rows of a permutation of the train set, drawn afresh (inside-out
+// Fisher–Yates) at the start of every epoch; an epoch's last batch holds what remains (fewer rows, its own mean).
+// The draws are SplitMix64's outputs mix(key + k·γ), k = 1, 2, … (key: from the host's stream 11 of the seed),
+// nTrain an epoch: the order depends on (seed, step) alone. B = 0 or ≥ nTrain: the full batch in its natural order.
+let batch = 0, pos = 0, key: u64 = 0, ctr: u64 = 0;
+export function setBatch(B: i32, hi: u32, lo: u32): void {
+  batch = B < nTrain ? B : 0; pos = 0; key = (<u64>hi << 32) | lo; ctr = 0;
+  fullRows();
+}
+/** Points the step at the whole train set (full batch; evaluate()). */
+export function fullRows(): void { rA = trA; rB = trB; rY = trY; rX = trX; nRows = nTrain; }
+function splitmix64(): u64 {
+  let z = key + ++ctr * 0x9e3779b97f4a7c15;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9; z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return z ^ (z >> 31);
+}
+/** Points the step at its minibatch (nothing at full batch); returns the rows it holds. */
+export function nextBatch(): i32 {
+  if (!batch) return nRows;
+  if (pos == 0) for (let i = 0; i < nTrain; i++) { // perm[i] = perm[j], perm[j] = i, j uniform in [0, i]
+    const pj = perm + (<usize>(splitmix64() % <u64>(i + 1)) << 2);
+    store<i32>(perm + (<usize>i << 2), load<i32>(pj)); store<i32>(pj, i);
+  }
+  const m = min(batch, nTrain - pos);
+  for (let k = 0; k < m; k++) {
+    const i = <usize>load<i32>(perm + (<usize>(pos + k) << 2)) << 2, o = <usize>k << 2;
+    store<i32>(mbA + o, load<i32>(trA + i)); store<i32>(mbB + o, load<i32>(trB + i)); store<i32>(mbY + o, load<i32>(trY + i));
+    if (mbX) memory.copy(mbX + o * <usize>D4, trX + i * <usize>D4, <usize>D4 << 2);
+  }
+  pos = (pos + m) % nTrain;
+  rA = mbA; rB = mbB; rY = mbY; rX = mbX; nRows = m;
+  fwdKept = false; // a kept forward pass is the whole train set's
+  return m;
 }
 
 /** Muon scratch for the largest of the layout's matrices (rows × cols), padded, with the shorter side

@@ -1,7 +1,7 @@
 // The paper's MLP: logits = act(E_a·W1[:d] + E_b·W1[d:] + b1)·W2 + b2, first layer through the
 // lookup tables T = E·W1 (p × 2H4), so a pair's pre-activation is two row lookups and an add.
 import { p, H, P4, D4, H4, nTrain, grad, E, W1, W2, b1, b2, nE, nW1, nW2,
-         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trA, trB, trY, trX, input,
+         T, dT, Hh, Dact, lnInv, LG, DH, W1T, W2T, trY, rA, rB, rY, rX, nRows, input,
          EVAL_ROWS, evH, evLG, evInv, keepForward, takeForward } from "./layout";
 import { gemmNN, gemmTN, transpose } from "./gemm";
 import { actSpan, hsum, madd } from "./math";
@@ -15,7 +15,6 @@ export let layernorm = false;
 export function setModel(act_: i32, layernorm_: bool): void { act = act_; layernorm = layernorm_; keepForward(false); }
 export let lossKind = Loss.ce;
 export function setLoss(kind: i32): void { lossKind = kind; keepForward(false); }
-
 
 // @ts-ignore: decorator
 @inline function row(base: usize, i: i32, width: i32): usize { return base + ((<usize>i * <usize>width) << 2); }
@@ -102,17 +101,17 @@ export function logits(h: usize, n: i32, out: usize): void {
   scaleLogits(out, n, P4, p);
 }
 
-/** Mean cross-entropy over the train rows; LG becomes dLoss/dlogits, gb2 = Σ_rows dlogits. */
-export function lossAndGrad(gb2: usize): f64 { return xentAndGrad(LG, trY, nTrain, P4, gb2); }
+/** Mean cross-entropy over the step's rows; LG becomes dLoss/dlogits, gb2 = Σ_rows dlogits. */
+export function lossAndGrad(gb2: usize): f64 { return xentAndGrad(LG, rY, nRows, P4, gb2); }
 
 /** Squared error against the centred one-hot target t = onehot(y) − 1/p, summed over classes and
  *  averaged over rows (Tian's --loss mse); LG becomes 2(o − t)/n, gb2 = Σ_rows of it. */
 function mseAndGrad(gb2: usize): f64 {
   memory.fill(gb2, 0, <usize>P4 << 2);
-  const c: f32 = 1.0 / <f32>p, s2: f32 = 2.0 / <f32>nTrain;
+  const c: f32 = 1.0 / <f32>p, s2: f32 = 2.0 / <f32>nRows;
   let total: f64 = 0;
-  for (let i = 0; i < nTrain; i++) { // scalar: Tian's networks are small, and p need not be a multiple of 4
-    const r = row(LG, i, P4), y = ld32(trY, i);
+  for (let i = 0; i < nRows; i++) { // scalar: Tian's networks are small, and p need not be a multiple of 4
+    const r = row(LG, i, P4), y = ld32(rY, i);
     let q: f32 = 0;
     for (let k = 0; k < p; k++) {
       const o = r + (<usize>k << 2);
@@ -124,7 +123,7 @@ function mseAndGrad(gb2: usize): f64 {
     }
     total += <f64>q;
   }
-  return total / <f64>nTrain;
+  return total / <f64>nRows;
 }
 
 /** Summed loss over n evaluated rows; correct argmax predictions are tallied (xent.ts). */
@@ -144,7 +143,6 @@ export function lossAndAccuracy(lg: usize, py: usize, n: i32): f64 {
   }
   return total;
 }
-
 
 /** Summed loss of n pairs (or dense rows at px), in chunks of EVAL_ROWS rows (the tables T must be current). */
 export function mlpEvalSet(pa: usize, pb: usize, px: usize, py: usize, n: i32): f64 {
@@ -169,12 +167,13 @@ export function mlpLogits(pa: usize, pb: usize, n: i32, out: usize): void {
   }
 }
 
+// the step's rows (layout.ts nextBatch; evaluate() points them at the whole train set)
 function forward(): void {
   tables(); mark(P_TABLES);
-  if (input == Input.dense) hiddenDense(trX, nTrain, Hh, Dact, lnInv);
-  else hidden(trA, trB, nTrain, Hh, Dact, lnInv);
+  if (input == Input.dense) hiddenDense(rX, nRows, Hh, Dact, lnInv);
+  else hidden(rA, rB, nRows, Hh, Dact, lnInv);
   mark(P_HIDDEN);
-  logits(Hh, nTrain, LG); mark(P_LOGITS);
+  logits(Hh, nRows, LG); mark(P_LOGITS);
 }
 
 /** evaluate()'s train half: the training forward pass, kept for the next step; summed loss, with the
@@ -190,14 +189,14 @@ export function mlpEvalTrain(): f64 {
   return total;
 }
 
-/** One full-batch forward and backward pass at the current parameters; returns the train loss. */
+/** One forward and backward pass over the step's rows at the current parameters; returns their mean loss. */
 export function forwardBackward(): f64 {
-  const n = nTrain;
+  const n = nRows;
   const gE = grad, gW1 = gE + (<usize>nE << 2), gW2 = gW1 + (<usize>nW1 << 2);
   const gb1 = gW2 + (<usize>nW2 << 2), gb2 = gb1 + (<usize>H4 << 2);
   if (!takeForward()) forward(); // evaluate() may have left it (layout.ts keepForward)
   const loss = lossKind == Loss.mse ? mseAndGrad(gb2)
-    : lossKind == Loss.stablemax ? stablemaxAndGrad(LG, trY, nTrain, P4, p, gb2) : lossAndGrad(gb2);
+    : lossKind == Loss.stablemax ? stablemaxAndGrad(LG, rY, n, P4, p, gb2) : lossAndGrad(gb2);
   scaleGrad(LG, n, P4, gb2);
   mark(P_LOSS);
   // backward: output layer
@@ -221,7 +220,7 @@ export function forwardBackward(): f64 {
       }
       continue;
     }
-    const ta = row(dT, ld32(trA, i), w), tb = row(dT, ld32(trB, i), w) + (<usize>H4 << 2);
+    const ta = row(dT, ld32(rA, i), w), tb = row(dT, ld32(rB, i), w) + (<usize>H4 << 2);
     let k = 0;
     for (; k + 8 <= H4; k += 8) { // two vectors a step, as in hidden()
       const o = <usize>k << 2, qg = g + o, qd = da + o, qb1 = gb1 + o, qa = ta + o, qb = tb + o;
@@ -242,7 +241,7 @@ export function forwardBackward(): f64 {
     }
   }
   mark(P_BACK_ACT);
-  if (dense) gemmTN(gW1, trX, DH, n, D4, H4, D4, H4, H4, false);
+  if (dense) gemmTN(gW1, rX, DH, n, D4, H4, D4, H4, H4, false);
   else if (input == Input.table) { // Input.onehot: dT is gW1 already
     gemmTN(gW1, E, dT, p, D4, w, D4, w, w, false); mark(P_DW1);
     transpose(W1T, W1, D4, w);

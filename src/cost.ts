@@ -6,15 +6,17 @@ import type { RunConfig } from "./options.js";
 type Shape = Pick<RunConfig, "task" | "model" | "p" | "d" | "H" | "frac" | "m"> & {
   op?: string;
   optim?: RunConfig["optim"];
+  batch?: number;
 };
 
-/** Multiply–adds ×2 of one training step (forward + backward ≈ 3 × forward):
+/** Multiply–adds ×2 of one training step (forward + backward ≈ 3 × forward) over its n rows:
  *  mlp: 3 GEMMs of n·H·p and 3 of p·d·2H (lookup-table first layer); parity: n·d·H instead of the tables;
  *  attn: per pair the MLP (2·d·H) and unembedding (d·(p+1)), plus the token tables (≈ 4·p·d·d). */
 export function stepFlops(c: Shape): number {
-  const { p, d, H } = c;
-  if (c.task === "parity") return 6 * c.m * (d * H + H * p);
-  const n = trainCount(c.frac, pairCount(c.op ?? "add", p));
+  const { p, d, H } = c,
+    rows = (n: number) => (c.batch ? Math.min(c.batch, n) : n); // --batch: a step's rows
+  if (c.task === "parity") return 6 * rows(c.m) * (d * H + H * p);
+  const n = rows(trainCount(c.frac, pairCount(c.op ?? "add", p)));
   if (c.model === "attn") return 6 * n * (2 * d * H + d * (p + 1)) + 24 * p * d * d;
   if (c.model === "tian") return 6 * n * H * p + 2 * n * 2 * H;
   return 6 * n * H * p + 12 * p * d * H;

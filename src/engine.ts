@@ -68,6 +68,10 @@ export interface Abi {
   /** after setup: the run's gradient filter; returns the bytes the run needs */
   setGrokfast(kind: Grokfast, param: number, lambda: number): number;
   setArm(arm: Arm, tInt: number, target: number): void;
+  /** --batch B (0: full batch) and the key of its SplitMix64 order; restarts the epochs */
+  setBatch(B: number, keyHi: number, keyLo: number): void;
+  /** points the kernels at the next minibatch, as advance() does before each step; returns its rows */
+  nextBatch(): number;
   ptr(which: Buf): number;
   advance(k: number): number;
   gradient(): number;

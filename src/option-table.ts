@@ -443,6 +443,13 @@ export const OPTIONS = {
     col: { name: "label_noise", later: 0, since: 3 },
     role: "config",
   }),
+  batch: opt({
+    help: "minibatch size B: a seeded reshuffle of the train set each epoch [0: full batch; B = n_train: the same]",
+    value: integer(0, nTrainOf, (c) => `an integer in [0, ${nTrainOf(c)}] (0: full batch; at most n_train)`),
+    dflt: 0,
+    col: { name: "batch", later: 0, since: 3 },
+    role: "config",
+  }),
   keyFreqs: opt<number[]>({
     help: "--observe nanda's key frequencies, e.g. 4,11,14 [the top 5 of E's Fourier power at each logged step]",
     value: text<number[]>("comma-separated frequencies in [1, ⌊p/2⌋]", (v, c) => parseFreqs(v, c.p)),

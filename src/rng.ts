@@ -14,6 +14,7 @@ export const STREAM = {
   parityTrain: 8,
   parityTest: 9,
   labelNoise: 10,
+  batch: 11, // --batch: the key of the kernels' minibatch order (assembly/layout.ts nextBatch)
   P: 20,
   Wq: 21,
   Wk: 22,

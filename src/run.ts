@@ -8,6 +8,7 @@ import { THRESHOLDS } from "./option-values.js";
 import { Act, Arm, Buf, Group, Loss, Metric, Optim } from "./codes.js";
 import { observe, Observed, effLr, logitMeasures } from "./observe.js";
 import { keyFrequencies, progressMeasures } from "./nanda.js";
+import { Rng, STREAM } from "./rng.js";
 
 export type Status = "grokked" | "censored" | "diverged" | "failed";
 
@@ -88,10 +89,17 @@ export function prepare(
   abi.setOrthoGrad(cfg.optimGrad === "ortho" ? 1 : 0);
   fitsWasm32(abi.setGrokfast(...grokfast(cfg.grokfast)), `--grokfast ${cfg.grokfast}`);
   abi.setClampGroup(Group[cfg.clampGroup]);
+  abi.setBatch(cfg.batch, ...batchKey(cfg.seed));
   // sphere: the reference norm is wc when given, else the initial norm (of the clamp group)
   const ref = cfg.arm === "sphere" && cfg.wc === null ? abi.groupNorm(Group[cfg.clampGroup]) : (cfg.wc ?? 0);
   abi.setArm(Arm[cfg.arm], cfg.tInt, cfg.rho * ref);
   return { net, split: sp, bits };
+}
+
+/** --batch's key for the kernels' SplitMix64 (high and low word): the seed's own stream, apart from split and init. */
+export function batchKey(seed: number): [number, number] {
+  const rng = new Rng(seed, STREAM.batch);
+  return [rng.u32(), rng.u32()];
 }
 
 function measure(abi: Abi, net: Net, cfg: RunConfig, step: number, sp: Split): CurveRow {
@@ -213,7 +221,7 @@ export function train(abi: Abi, cfg: RunConfig): RunResult {
   for (const s of stops) {
     if (s > step) {
       const want = s - step;
-      const done = abi.advance(want); // the hot loop: `want` full-batch steps inside wasm
+      const done = abi.advance(want); // the hot loop: `want` steps inside wasm
       step += done;
       diverged = done < want;
     }

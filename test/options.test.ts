@@ -57,9 +57,9 @@ test("values a model forces are refused when given, naming the field; checks see
 });
 
 test("spec keys in expansion order, and the spec hash as every earlier version computed it", () => {
-  assert.deepEqual(SPEC_KEYS.slice(-10), [
-    "stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast", "tau", "optim-grad", "label-noise", "key-freqs",
-    "curves",
+  assert.deepEqual(SPEC_KEYS.slice(-11), [
+    "stop-at-grok", "observe", "wd-schedule", "init-scale", "grokfast", "tau", "optim-grad", "label-noise", "batch",
+    "key-freqs", "curves",
   ]); // prettier-ignore
   assert.ok(!SPEC_KEYS.includes("seed") && !SPEC_KEYS.includes("save-params"));
   const sw = expand({
@@ -91,7 +91,7 @@ test("runs.arrow: the released columns in their released order; option columns c
   // revision 3 (0.3.0): failures and provenance, appended
   assert.deepEqual(names.slice(48), [
     "error_kind", "attempts", "host", "node_version", "kernels", "started_at", "finished_at", "grokfast", "tau",
-    "optim_grad", "label_noise",
+    "optim_grad", "label_noise", "batch",
   ]); // prettier-ignore
 });
 
