@@ -110,6 +110,8 @@ const FIELDS: [string, () => DataType][] = [
   ["n_c", listOf(f64)],
   ["c_per_m", listOf(f64)],
   ["c_ci", listOf(f64)],
+  // appended after 0.3.0: the first-passage runs whose V does not decay (left out of the law)
+  ["n_no_decay", i32],
 ];
 
 /** The fit as one table: `section`, every config column (runs.arrow types), then FIELDS; null where a row lacks one. */
@@ -257,10 +259,12 @@ export function formatFit(f: FitResult): string {
       ],
     ),
     table(
-      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t, T_mem…T_grok",
+      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t, T_mem…T_grok " +
+        "(no decay: runs where V does not fall, left out)",
       f.first_passage,
       [
         ["n", (r) => String(r.n)],
+        ["no decay", (r) => String(r.n_no_decay)],
         ["kappa", (r) => fx(r.kappa, 4)],
         ["R²", (r) => fx(r.passage_r2, 4)],
         ["V_mem", (r) => fx(r.v_mem, 1)],
