@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { readRuns, Run, Config, CONFIG_COLUMNS } from "../src/fit/read.js";
 import { fit, FIT_DEFAULTS, FitOptions, FitResult } from "../src/fit/estimate.js";
-import { fitsTable } from "../src/fit/output.js";
+import { configText, fitsTable, formatFit } from "../src/fit/output.js";
 import { median, ols } from "../src/stats.js";
 import { Rng } from "../src/rng.js";
 import { DEFAULTS } from "../src/options.js";
@@ -275,6 +275,50 @@ test("censoring: cells with a censored median are excluded and noted; Tobit uses
   assert.ok(ols(rhos, tm).slope < truth.alpha - 0.5, `truncated: ${ols(rhos, tm).slope}`);
   // exclusion does not depend on --median
   assert.deepEqual((trunc.delay_law.per_p[0] as Row).excluded_rhos, [1.25, 1.35]);
+});
+
+test("text tables print configuration numbers to 4 significant digits, more only to tell rows apart", () => {
+  const auto = (c: number, m: number) => (c * Math.log(m)) / m; // frac auto:C at M
+  const fracs = [auto(3, 17), auto(2.5, 17), 0.75]; // 0.49997882542168526, 0.41664901…
+  const runs: Run[] = fracs.flatMap((frac, i) =>
+    [0, 1].map((s) => ({
+      file: "synthetic",
+      run_id: 2 * i + s,
+      seed: s,
+      cfg: { ...CFG, task: "modular", model: "mlp", op: "add", p: 17, frac, lr: 0.003, wd: 1, arm: "free" } as Config,
+      status: "grokked",
+      t_grok: 1000 + 100 * i + s,
+      t_mem: 50,
+      wc: 20 + i + s / 10,
+      max_steps: 5000,
+    })),
+  );
+  const f = fit(runs, { ...FIT_DEFAULTS, boot: 0 });
+  const text = formatFit(f);
+  const fracCol = text
+    .split("\n")
+    .filter((l) => /^\s*\d\.\d+\s+2\s/.test(l)) // the groups table: frac, then n = 2
+    .map((l) => l.trim().split(/\s+/)[0]);
+  assert.deepEqual(fracCol, ["0.4166", "0.5000", "0.75"]); // trailing zeros: rounded
+  assert.doesNotMatch(text, /4999788/);
+  assert.match(text, /all rows: .*\bp=17 .*\blr=0\.003 wd=1\b/);
+  // the JSON and fits.arrow keep every digit
+  assert.deepEqual(
+    f.groups.map((g) => g.frac),
+    [...fracs].sort((a, b) => a - b),
+  );
+  assert.ok([...fitsTable(f, new Map()).getChild("frac")!].includes(auto(3, 17)));
+  // values that 4 digits would print alike get as many more as they need; integers and short values stay
+  const at = configText([0.412351, 0.412356, 0.5, 123456, 1e-7, null]);
+  assert.deepEqual([0.412351, 0.412356, 0.5, 123456, 1e-7, null].map(at), [
+    "0.41235",
+    "0.41236",
+    "0.5",
+    "123456",
+    "1e-7",
+    "null",
+  ]);
+  assert.deepEqual([49.5451234, 12345.678].map(configText([49.5451234, 12345.678])), ["49.55", "12346"]);
 });
 
 test("--rho-min/--rho-max restrict the fitted ρ, while every cell is still reported", () => {

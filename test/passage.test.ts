@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { knees } from "../src/fit/knee.js";
 import { kappaOf, firstPassage, wcThreshold } from "../src/fit/passage.js";
+import { fit, FIT_DEFAULTS } from "../src/fit/estimate.js";
+import { fitsTable } from "../src/fit/output.js";
 import { THRESHOLDS, Trace } from "../src/fit/traces.js";
 import type { Run } from "../src/fit/read.js";
 import { cli, specFile, tmp } from "./helpers.js";
@@ -63,6 +65,57 @@ test("first passage: runs that follow the law with one κ and V* are predicted e
   close(rows.find((r) => r.lr === 1e-3)!.delay_observed as number, 1150, 1e-12);
 });
 
+test("first passage: runs whose V grows are left out of κ, R², V* and both delays, counted and noted", () => {
+  const kappa = 0.5,
+    vStar = 2500,
+    lr = 1e-3;
+  const runs: Run[] = [],
+    traces = new Map<Run, Trace>();
+  const add = (p: number, t: Trace, tMem: number, tGrok: number) => {
+    const r = run(runs.length, { p, lr, wd: 1 }, tMem, tGrok, Math.sqrt(t.vStar!));
+    runs.push(r);
+    traces.set(r, t);
+  };
+  // p 23: three runs on the law, two where V grows (κ < 0: V* > V_mem), one whose ln V rises though V* < V_mem
+  for (const d of [1000, 1150, 1300])
+    add(23, trace(vStar * Math.exp(2 * kappa * lr * d), kappa, lr, 1, 100, 100 + d), 100, 100 + d);
+  for (const k of [-0.3, -0.1]) add(23, trace(1000, k, lr, 1, 100, 2100), 100, 2100);
+  add(23, { ...trace(1000, -0.2, lr, 1, 100, 2100), vStar: 900 }, 100, 2100);
+  // p 31: V grows in every run
+  for (const k of [-0.3, -0.2]) add(31, trace(1000, k, lr, 1, 100, 2100), 100, 2100);
+  const notes: string[] = [];
+  const [a, b] = firstPassage(runs, ["p"], traces, notes);
+  assert.equal(a.n, 3);
+  assert.equal(a.n_no_decay, 3);
+  close(a.kappa as number, kappa, 1e-9);
+  close(a.passage_r2 as number, 1, 1e-12);
+  close(a.v_star as number, vStar, 1e-9);
+  assert.equal(a.delay_observed, 1150);
+  close(a.delay_predicted as number, 1150, 1e-9);
+  assert.deepEqual(
+    [b.p, b.n, b.n_no_decay, b.kappa, b.passage_r2, b.v_mem, b.v_star, b.delay_observed, b.delay_predicted],
+    [31, 0, 2, null, null, null, null, null, null],
+  );
+  assert.equal(notes.length, 1);
+  assert.match(
+    notes[0],
+    /^first passage: 5 of 8 run\(s\) in 2 configuration\(s\) left out \(n_no_decay\): ‖W‖² does not/,
+  );
+  // through fit(): the note, and the count in fits.arrow's appended column
+  const f = fit(runs, { ...FIT_DEFAULTS, by: ["p"] }, traces);
+  assert.ok(f.notes.some((n) => n.startsWith("first passage: 5 of 8")));
+  const t = fitsTable(f, new Map());
+  const rows = [...t].map((r) => r.toJSON()).filter((r) => r.section === "first_passage");
+  assert.deepEqual(
+    rows.map((r) => [r.n, r.n_no_decay]),
+    [
+      [3, 3],
+      [0, 2],
+    ],
+  );
+  assert.equal(t.schema.fields.at(-1)!.name, "n_no_decay");
+});
+
 test("Wc at other thresholds: medians over the seeds that reach each, and the change from the runs' own Wc", () => {
   const runs = [0, 1, 2].map((i) => run(i, { p: 59 }, 100, 5000, 50 + i)); // own Wc median 51
   const traces = new Map<Run, Trace>(
@@ -116,17 +169,21 @@ test("fit on a real sweep: wc_threshold and first_passage equal a float64 recomp
   const of = (r: any) => curves.filter((c) => c.run_id === r.run_id).sort((a, b) => a.step - b.step);
   const wcAt = (th: number) => med(grokked.map((r) => of(r).find((c) => c.test_acc >= th)!.weight_norm));
   assert.deepEqual(res.wc_threshold[0].wc_at, THRESHOLDS.map(wcAt));
-  // κ per run by OLS of ln V on t over [t_mem, t_grok], in float64
-  const kappas = grokked.map((r) => {
+  // κ per run by OLS of ln V on t over [t_mem, t_grok], in float64; the law's runs are those where V decays
+  const fits = grokked.map((r) => {
     const pts = of(r).filter((c) => c.step >= r.t_mem && c.step <= r.t_grok);
     const x = pts.map((c) => c.step),
       y = pts.map((c) => Math.log(c.weight_norm ** 2));
     const mx = x.reduce((a, b) => a + b) / x.length,
       my = y.reduce((a, b) => a + b) / y.length;
     const s = x.reduce((a, xi, i) => a + (xi - mx) * (y[i] - my), 0) / x.reduce((a, xi) => a + (xi - mx) ** 2, 0);
-    return -s / (2 * 1e-2 * 1);
+    return { r, kappa: -s / (2 * 1e-2 * 1), decays: s < 0 && y[0] > y.at(-1)! };
   });
-  close(res.first_passage[0].kappa, med(kappas), 1e-6);
-  assert.equal(res.first_passage[0].delay_observed, med(grokked.map((r) => r.t_grok - r.t_mem)));
+  const law = fits.filter((f) => f.decays);
+  assert.ok(law.length >= 1, "V decays in some run");
+  assert.deepEqual([res.first_passage[0].n, res.first_passage[0].n_no_decay], [law.length, fits.length - law.length]);
+  close(res.first_passage[0].kappa, med(law.map((f) => f.kappa)), 1e-6);
+  assert.equal(res.first_passage[0].delay_observed, med(law.map((f) => f.r.t_grok - f.r.t_mem)));
+  assert.ok(res.first_passage[0].delay_predicted > 0);
   assert.match(cli(["fit", out, "--boot", "0"]).stdout, /first passage: .*\n[^]*kappa/);
 });

@@ -89,7 +89,7 @@ export function fit(runs: readonly Run[], o: FitOptions, traces = new Map<Run, T
     levers: levers(clamp, K, o, notes),
     delay_knee: knees(delay_law.per_p, notes),
     wc_threshold: wcThreshold(free, K, traces),
-    first_passage: firstPassage(free, K, traces),
+    first_passage: firstPassage(free, K, traces, notes),
     sample_threshold: sampleThreshold(runs, K, o, notes),
     notes,
   };

@@ -110,6 +110,8 @@ const FIELDS: [string, () => DataType][] = [
   ["n_c", listOf(f64)],
   ["c_per_m", listOf(f64)],
   ["c_ci", listOf(f64)],
+  // appended after 0.3.0: the first-passage runs whose V does not decay (left out of the law)
+  ["n_no_decay", i32],
 ];
 
 /** The fit as one table: `section`, every config column (runs.arrow types), then FIELDS; null where a row lacks one. */
@@ -146,14 +148,29 @@ const ci = (x: unknown) => (Array.isArray(x) ? `[${fx(x[0], 3)}, ${fx(x[1], 3)}]
 const list = (x: unknown) =>
   Array.isArray(x) ? x.map((v) => (typeof v === "number" ? +v.toPrecision(6) : v)).join(",") : "-";
 
+/** A configuration column's values as text: numbers with at most 4 significant digits as they are (0.003, 23),
+ *  others rounded to 4 — more where 4 would print two of `values` alike — keeping the trailing zeros that say
+ *  so (frac auto:3 at M 17, 0.49997882542168526, prints 0.5000). The JSON and fits.arrow keep every digit. */
+export function configText(values: readonly unknown[]): (v: unknown) => string {
+  const nums = [...new Set(values.filter((v): v is number => typeof v === "number"))];
+  const at = (x: number, d: number) => {
+    const s = x.toPrecision(d);
+    return Number.isInteger(x) || +s === x ? String(x) : s.includes("e+") ? x.toFixed(0) : s;
+  };
+  let d = 4;
+  while (d < 17 && new Set(nums.map((x) => at(x, d))).size < nums.length) d++;
+  return (v) => (typeof v === "number" ? at(v, d) : String(v));
+}
+
 /** A table whose config columns that vary across rows come first; constant ones go into a header line. */
 function table(title: string, rows: Row[], cols: [string, (r: Row) => string][]): string {
   if (!rows.length) return "";
   const cfg = CONFIG_COLUMNS.filter((c) => rows.some((r) => c in r));
+  const text = new Map(cfg.map((c) => [c, configText(rows.map((r) => r[c]))]));
   const varying = cfg.filter((c) => new Set(rows.map((r) => JSON.stringify(r[c]))).size > 1);
-  const constant = cfg.filter((c) => !varying.includes(c)).map((c) => `${c}=${rows[0][c]}`);
+  const constant = cfg.filter((c) => !varying.includes(c)).map((c) => `${c}=${text.get(c)!(rows[0][c])}`);
   const all: [string, (r: Row) => string][] = [
-    ...varying.map((c): [string, (r: Row) => string] => [c, (r) => String(r[c])]),
+    ...varying.map((c): [string, (r: Row) => string] => [c, (r) => text.get(c)!(r[c])]),
     ...cols,
   ];
   const body = rows.map((r) => all.map(([, f]) => f(r)));
@@ -170,6 +187,7 @@ export function formatFit(f: FitResult): string {
       ? "Tobit MLE on seeds, censored at max_steps"
       : "OLS of ln(median T_grok) on ρ; cells with a censored median excluded";
   const range = f.rho_min !== null || f.rho_max !== null ? `, ρ in [${f.rho_min ?? "-"}, ${f.rho_max ?? "-"}]` : "";
+  const [lrText, rhoText] = ["lr", "rho"].map((c) => configText(f.levers.map((r) => r[c])));
   return [
     table(
       `groups (${f.groups.length}; ≥x: median censored, only a lower bound; ` +
@@ -227,7 +245,7 @@ export function formatFit(f: FitResult): string {
     ]),
     table(`levers: max/min of median T_grok (median: ${f.median}; ≥x: censored median)`, f.levers, [
       ["along", (r) => String(r.along)],
-      ["at", (r) => (r.along === "rho" ? `lr=${r.lr}` : `rho=${r.rho}`)],
+      ["at", (r) => (r.along === "rho" ? `lr=${lrText(r.lr)}` : `rho=${rhoText(r.rho)}`)],
       ["min", (r) => steps(r.min)],
       ["max", (r) => steps(r.max)],
       ["ratio", (r) => `${fx(r.ratio, 2)}×${r.bound ? " (bound)" : ""}`],
@@ -257,10 +275,12 @@ export function formatFit(f: FitResult): string {
       ],
     ),
     table(
-      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t, T_mem…T_grok",
+      "first passage: T_grok − T_mem ≈ ln(V_mem/V*)/(2κηλ), V = ‖W‖², κ from ln V on t, T_mem…T_grok " +
+        "(no decay: runs where V does not fall, left out)",
       f.first_passage,
       [
         ["n", (r) => String(r.n)],
+        ["no decay", (r) => String(r.n_no_decay)],
         ["kappa", (r) => fx(r.kappa, 4)],
         ["R²", (r) => fx(r.passage_r2, 4)],
         ["V_mem", (r) => fx(r.v_mem, 1)],
