@@ -7,9 +7,19 @@
 //     and by CPU: (CPU seconds of the process − Σ wall_ms) / runs, for a machine shared with other jobs;
 //   - peak RSS (VmHWM) of the sweep process and its RSS through the sweep (flat: it should not grow with runs);
 //   - bytes per run of runs.arrow and curves.arrow;
-//   - a merge of SCALE_SHARDS (100) shard directories, split from the output; fit and report on all the runs.
+//   - a merge of SCALE_SHARDS (100) shard directories, split from the output; an export to Parquet (time, bytes
+//     per run); fit and report on all the runs.
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -161,6 +171,13 @@ const bytes = (d: string, file: string) => statSync(join(d, file)).size;
 const shards = await split(out, join(root, "shards"), SHARDS, rows);
 const merged = join(root, "merged");
 const merge = await measured(["merge", ...shards, "--out", merged, "--json"]);
+const pq = join(root, "parquet");
+const exported = await measured(["export", out, "--format", "parquet", "--out", pq]);
+const pqBytes = (d: string): number =>
+  readdirSync(d, { withFileTypes: true }).reduce(
+    (s, e) => s + (e.isDirectory() ? pqBytes(join(d, e.name)) : statSync(join(d, e.name)).size),
+    0,
+  );
 const fit = await measured(["fit", out, "--json"]);
 const report = await measured(["report", out, "-o", join(root, "report", "report.html")]);
 
@@ -180,6 +197,7 @@ const result = {
   runs_bytes_per_run: bytes(out, "runs.arrow") / rows,
   curves_bytes_per_run: bytes(out, "curves.arrow") / rows,
   merge: { shards: SHARDS, s: merge.s, peak_rss_mb: merge.peakMB, merged: JSON.parse(merge.stdout).merged },
+  export: { s: exported.s, peak_rss_mb: exported.peakMB, parquet_bytes_per_run: pqBytes(pq) / rows },
   fit: { s: fit.s, peak_rss_mb: fit.peakMB },
   report: { s: report.s, peak_rss_mb: report.peakMB },
 };
@@ -200,6 +218,8 @@ const table: [string, string, string][] = [
   ],
   ["runs.arrow, curves.arrow", `${f(result.runs_bytes_per_run, 0)}, ${f(result.curves_bytes_per_run, 0)} B/run`, ""],
   [`merge of ${SHARDS} shards`, `${f(merge.s)} s, ${f(merge.peakMB, 0)} MB peak`, ""],
+  ["export --format parquet", `${f(exported.s)} s, ${f(exported.peakMB, 0)} MB peak`, ""],
+  ["Parquet (runs + curves)", `${f(result.export.parquet_bytes_per_run, 0)} B/run`, ""],
   ["fit", `${f(fit.s)} s, ${f(fit.peakMB, 0)} MB peak`, "≤ 20 s at 10⁵ runs"],
   ["report", `${f(report.s)} s, ${f(report.peakMB, 0)} MB peak`, ""],
 ];
