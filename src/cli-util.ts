@@ -1,6 +1,6 @@
 // Helpers the commands share: argument checks, the sweep summary line, and writing files through
 // temporary names (arrow.ts and store.ts write their tables the same way).
-import { existsSync, statSync, accessSync, constants, writeFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, statSync, accessSync, constants, writeFileSync, renameSync, rmSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UsageError } from "./options.js";
 import type { Counts } from "./progress.js";
@@ -24,6 +24,21 @@ export function checkOutDir(dir: string): void {
     accessSync(probe, constants.W_OK);
   } catch {
     throw new UsageError("--out", dir, `a writable directory (${probe} is not writable)`);
+  }
+}
+
+/** `mkdir -p` one level at a time: Node's recursive mkdirSync never returns where a level cannot be made under
+ *  /proc (it retries the ENOENT forever); here that is a usage error naming --out (`given`: its value). */
+export function makeDir(dir: string, given: unknown = dir): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue; // made meanwhile (another task of the array)
+      throw new UsageError("--out", given, `a directory that can be created (${(e as Error).message})`);
+    }
   }
 }
 

@@ -3,14 +3,14 @@
 // AsyncArrowWriter), which holds one row group per open file: memory stays flat whatever the sweep's size.
 // Curves are split into files of whole runs by run_id range, at most maxRowsPerFile rows each (a single run
 // longer than that gets a file of its own).
-import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { RecordBatch, Schema, Table, tableToIPC, DataType, Precision } from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { batches, readSchema } from "./store.js";
 import { recordBatch } from "./arrow.js";
-import { tmpPath, moveIntoPlace } from "./cli-util.js";
+import { tmpPath, moveIntoPlace, makeDir } from "./cli-util.js";
 
 /** openFiles: curve files open at once (each holds a row group); rows of other ranges wait for another pass */
 export const EXPORT_DEFAULTS = { maxRowsPerFile: 4_000_000, rowGroupRows: 131_072, openFiles: 8 };
@@ -164,7 +164,7 @@ async function writeCurves(src: string, out: string, o: ExportOptions): Promise<
 export async function exportParquet(dir: string, out: string, o: ExportOptions): Promise<ExportedFile[]> {
   const curvesDir = join(out, "curves"),
     runsPath = join(out, "runs.parquet");
-  mkdirSync(curvesDir, { recursive: true });
+  makeDir(curvesDir, out);
   const files: ExportedFile[] = [];
   try {
     const src = join(dir, "runs.arrow"),

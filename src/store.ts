@@ -3,7 +3,7 @@
 // kill -9 loses at most the runs not yet flushed. compact() streams the finished runs.arrow /
 // curves.arrow plus the parts into new files, one record batch at a time (memory stays flat),
 // dropping duplicates by run_id, and only then removes the parts.
-import { existsSync, mkdirSync, readdirSync, rmSync, createWriteStream } from "node:fs";
+import { existsSync, readdirSync, rmSync, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -22,7 +22,7 @@ import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_D
 import { curvesCompression, curvesBatch, CurveColumns } from "./arrow.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
-import { tmpPath, moveIntoPlace } from "./cli-util.js";
+import { tmpPath, moveIntoPlace, makeDir } from "./cli-util.js";
 
 export const RUNS = "runs.arrow",
   CURVES = "curves.arrow";
@@ -184,7 +184,7 @@ export class Store {
 
   /** Create DIR if needed, clear stale temporaries, and refuse a directory that holds another sweep. */
   async open(keys = ["groksweep.spec_hash", "groksweep.kernels"]): Promise<Completed[]> {
-    mkdirSync(join(this.dir, PARTS), { recursive: true });
+    makeDir(join(this.dir, PARTS), this.dir);
     for (const d of [this.dir, join(this.dir, PARTS)])
       for (const f of readdirSync(d)) if (/\.tmp-\d+$/.test(f)) rmSync(join(d, f), { force: true });
     const done: Completed[] = [];
@@ -260,7 +260,7 @@ export async function writeMerged(
   runsSchema: Schema,
   curvesSchema: Schema,
 ): Promise<number> {
-  mkdirSync(out, { recursive: true });
+  makeDir(out);
   const all = inputs.flatMap((i) => i.sources);
   // first pass, over run_id and status only: the runs file each row comes from
   const kept = new Map<number, { src: string; status: unknown }>();

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC, Type } from "apache-arrow";
-import { cli, tmp } from "./helpers.js";
+import { spawnSync } from "node:child_process";
+import { BIN, cli, specFile, tmp } from "./helpers.js";
 
 const SMALL = ["--p", "11", "--d", "8", "--H", "12", "--max-steps", "200"];
 const read = (dir: string, name: string) => tableFromIPC(readFileSync(join(dir, name)));
@@ -107,6 +108,29 @@ test("without --out: a summary table; --json: one JSON record per run", () => {
   assert.equal(rows.length, 2);
   assert.equal(rows[1].seed, 1);
 });
+
+test(
+  "--out where no directory can be made (under /proc): one line naming --out, exit 2, not a hang",
+  {
+    skip: !existsSync("/proc/self") && "no /proc here",
+  },
+  () => {
+    // Node's recursive mkdirSync retries the ENOENT there forever (cli-util makeDir)
+    const spec = specFile({ p: 11, d: 8, H: 16, "max-steps": 20, seeds: 1 });
+    for (const args of [
+      ["run", ...SMALL],
+      ["sweep", spec, "--quiet"],
+    ]) {
+      const out = "/proc/groksweep-test/sub";
+      const r = spawnSync(process.execPath, [BIN, ...args, "--out", out], { encoding: "utf8", timeout: 30_000 });
+      assert.equal(r.status, 2, `${args[0]}: ${r.error ?? r.stderr}`);
+      assert.match(
+        r.stderr.trim(),
+        /^groksweep: --out: expected a directory that can be created .*"\/proc\/groksweep-test\/sub"$/,
+      );
+    }
+  },
+);
 
 test("a run whose loss blows up stops early as 'diverged' and the process exits 0", () => {
   const r = cli(["run", ...SMALL, "--optim", "sgd", "--lr", "1e10", "--json"]);

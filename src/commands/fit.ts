@@ -1,11 +1,11 @@
 // `groksweep fit DIR|runs.arrow`: summaries and fits of a sweep, as tables, JSON or fits.arrow.
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { tableToIPC } from "apache-arrow";
 import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
-import { checkOutDir, single, writeAtomic } from "../cli-util.js";
+import { checkOutDir, makeDir, single, writeAtomic } from "../cli-util.js";
 import { CONFIG_COLUMNS, ConfigCol, readRuns, runsSources, Run } from "../fit/read.js";
 import { FIT_DEFAULTS, FitOptions, FitResult, fit } from "../fit/estimate.js";
 import { fitsTable, formatFit } from "../fit/output.js";
@@ -122,7 +122,7 @@ async function cmdFit(argv: Record<string, unknown>): Promise<void> {
   const out = single(argv, "out") === undefined ? undefined : checkOutFile("--out", argv.out);
   const { result } = await runFit(String(argv.input), o);
   if (out !== undefined) {
-    mkdirSync(dirname(resolve(out)), { recursive: true });
+    makeDir(dirname(resolve(out)), out);
     const meta = new Map([
       ["groksweep.version", VERSION],
       ["groksweep.fit", JSON.stringify(result)],

@@ -1,11 +1,11 @@
 // `groksweep report DIR -o report.html`: the fits and plots of a sweep as one offline HTML page, with
 // each plot also written as an .svg beside it (report-accuracy.svg, …).
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { UsageError } from "../options.js";
 import { VERSION } from "../version.js";
-import { checkOutDir, single, writeFilesAtomic } from "../cli-util.js";
+import { checkOutDir, makeDir, single, writeFilesAtomic } from "../cli-util.js";
 import { fitOptions, fitOptionsBuilder, runFit, FitOutput } from "./fit.js";
 import { CONFIG_COLUMNS, type Run } from "../fit/read.js";
 import { formatFit } from "../fit/output.js";
@@ -69,7 +69,7 @@ export async function writeReport(o: {
   });
 
   // every file to a temporary name first, renamed together at the end: no partial report on failure
-  mkdirSync(dirname(out), { recursive: true });
+  makeDir(dirname(out), out);
   const files: [string, string][] = [
     [out, html],
     ...plots.filter((p) => p.svg).map((p): [string, string] => [svgPath(out, p.name), p.svg!]),

@@ -1,5 +1,4 @@
 // `groksweep run`: one configuration for one or more seeds, trained one after another.
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { parseRunConfig, UsageError, RunConfig, cliOptions } from "../options.js";
@@ -23,7 +22,7 @@ import {
 } from "../arrow.js";
 
 import { VERSION } from "../version.js";
-import { checkOutDir } from "../cli-util.js";
+import { checkOutDir, makeDir } from "../cli-util.js";
 import { provenance } from "../attempt.js";
 
 /** run's options: every option of the table (src/option-table.ts), with its help and defaults. */
@@ -88,7 +87,7 @@ async function cmdRun(argv: Record<string, unknown>): Promise<void> {
 }
 
 function writeRunOutputs(out: string, cfg: RunConfig, nSeeds: number, rows: RunRow[], kernels: Kernels): void {
-  mkdirSync(out, { recursive: true });
+  makeDir(out);
   const meta = new Map([
     ["groksweep.version", VERSION],
     ...kernelsMeta(kernels),

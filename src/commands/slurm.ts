@@ -3,13 +3,13 @@
 // either as one JSON object.
 import type { Argv } from "yargs";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSpec, expand, Sweep } from "../spec.js";
 import { jobs, Job, maxArraySize, SlurmOptions, taskSeconds } from "../slurm.js";
 import { UsageError } from "../options.js";
-import { checkOutDir, duration, writeAtomic } from "../cli-util.js";
+import { checkOutDir, duration, makeDir, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { COMPRESSION_OPTION, curvesCompression } from "../arrow.js";
 
@@ -236,8 +236,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     return;
   }
   checkPrevious(out, sw);
-  mkdirSync(join(out, "slurm"), { recursive: true });
-  mkdirSync(join(out, "logs"), { recursive: true });
+  makeDir(join(out, "slurm"), out);
+  makeDir(join(out, "logs"), out);
   // the tasks read a frozen copy: editing SPEC while jobs wait cannot split the sweep between two specs
   if (specPath !== o.spec) copyFileSync(specPath, o.spec);
   const ids: Record<string, string> = {};
