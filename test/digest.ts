@@ -30,14 +30,22 @@ export const DIGEST_RUNS: Record<string, unknown>[] = [
   },
 ];
 
-export function digest(abi: Abi): string {
+/** The knobs 0.3 added (issue 17), in runs of their own so that the digest above keeps its history. */
+export const KNOB_RUNS: Record<string, unknown>[] = [
+  { p: 13, d: 8, H: 12, frac: 0.5, batch: 16, "label-noise": 4 },
+  { p: 13, d: 8, H: 12, frac: 0.5, grokfast: "ema:0.9:2", tau: 0.5, "optim-grad": "ortho" },
+  { p: 13, d: 8, H: 12, frac: 0.5, grokfast: "ma:10:1", loss: "stablemax", batch: 24 },
+  { model: "attn", p: 11, d: 16, H: 24, frac: 0.6, batch: 20, tau: 2 },
+];
+
+export function digest(abi: Abi, runs = DIGEST_RUNS): string {
   const h = createHash("sha256");
   const f64 = new Float64Array(1);
   const num = (x: number | null | undefined) => {
     f64[0] = x ?? NaN;
     h.update(new Uint8Array(f64.buffer));
   };
-  for (const raw of DIGEST_RUNS) {
+  for (const raw of runs) {
     const r = train(abi, parseRunConfig({ ...common, ...raw }));
     h.update(JSON.stringify([r.status, r.stepsRun, r.tMem, r.tGrok]));
     num(r.wc);
