@@ -10,7 +10,8 @@
 //   3. the same table under every other Node found (BENCH_NODES=path:path, else .node24/, where
 //      `npm install --prefix .node24 node@24` puts Node 24), run as a child process;
 //   4. the eval share of a default run, steps/s of the other models (the calibration of the --dry-run
-//      time estimates, src/cost.ts), and a 64-run sweep on 1 and 2 workers (scaling, peak RSS).
+//      time estimates, src/cost.ts), and a 64-run sweep on 1 and 2 workers (scaling by wall-clock and by training
+//      span; peak RSS).
 import { writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -23,6 +24,7 @@ import { parseRunConfig, logGrid } from "../src/options.js";
 import { stepFlops } from "../src/cost.js";
 import { expand } from "../src/spec.js";
 import { runSweep } from "../src/sweep.js";
+import { batches } from "../src/store.js";
 import { median } from "../src/stats.js";
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -265,16 +267,26 @@ for (const o of models) {
 console.table(modelRows);
 
 // scaling: the same 64-run sweep on 1 and 2 workers, twice in alternation (the speedup is the median
-// of the pairs' ratios)
+// of the pairs' ratios), by the sweep's wall-clock and by its training span (the first run's start to the last
+// run's end, from runs.arrow: without the pool's start and the compaction, which a 10³-run sweep amortizes)
 const spec = { name: "bench-scaling", p: 23, d: 32, H: 64, frac: 0.4, lr: 3e-3, "max-steps": 1500, seeds: 64 };
-const sweepSeconds = async (workers: number): Promise<number> => {
+const sweepSeconds = async (workers: number): Promise<[wall: number, span: number]> => {
   const out = mkdtempSync(join(tmpdir(), "groksweep-bench-"));
   const t0 = performance.now();
   await runSweep(expand(spec), { out, workers, shard: null, phase: null, wcFrom: [], quiet: true });
+  const wall = (performance.now() - t0) / 1000;
+  let first = Infinity,
+    last = -Infinity;
+  for await (const b of batches(join(out, "runs.arrow"))) {
+    for (const t of Array.from(b.getChild("started_at")!.toArray() as ArrayLike<number | bigint>))
+      first = Math.min(first, Number(t));
+    for (const t of Array.from(b.getChild("finished_at")!.toArray() as ArrayLike<number | bigint>))
+      last = Math.max(last, Number(t));
+  }
   rmSync(out, { recursive: true, force: true });
-  return (performance.now() - t0) / 1000;
+  return [wall, (last - first) / 1000];
 };
-const pairs: [number, number][] = [],
+const pairs: [number, number][][] = [],
   rss: number[] = []; // rss: the process's peak after the first 1- and 2-worker sweeps
 for (let r = 0; r < 2; r++) {
   const one = await sweepSeconds(1);
@@ -283,13 +295,15 @@ for (let r = 0; r < 2; r++) {
   if (r === 0) rss.push(process.resourceUsage().maxRSS / 1024);
 }
 const scaling = [1, 2].map((workers, j) => {
-  const s = median(pairs.map((q) => q[j]));
+  const s = median(pairs.map((q) => q[j][0]));
   return {
     workers,
     seconds: +s.toFixed(2),
+    training_s: +median(pairs.map((q) => q[j][1])).toFixed(2),
     runs_per_s: +(64 / s).toFixed(2),
     peak_rss_mb: +rss[j].toFixed(0),
-    speedup: j ? +median(pairs.map((q) => q[0] / q[1])).toFixed(2) : null,
+    speedup: j ? +median(pairs.map((q) => q[0][0] / q[1][0])).toFixed(2) : null,
+    training_speedup: j ? +median(pairs.map((q) => q[0][1] / q[1][1])).toFixed(2) : null,
   };
 });
 console.table(scaling);
