@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { readRuns, Run, Config, CONFIG_COLUMNS } from "../src/fit/read.js";
 import { fit, FIT_DEFAULTS, FitOptions, FitResult } from "../src/fit/estimate.js";
-import { configText, fitsTable, formatFit } from "../src/fit/output.js";
+import { configText, fitsTable, formatFit, fx } from "../src/fit/output.js";
 import { median, ols } from "../src/stats.js";
 import { Rng } from "../src/rng.js";
 import { DEFAULTS } from "../src/options.js";
@@ -275,6 +275,15 @@ test("censoring: cells with a censored median are excluded and noted; Tobit uses
   assert.ok(ols(rhos, tm).slope < truth.alpha - 0.5, `truncated: ${ols(rhos, tm).slope}`);
   // exclusion does not depend on --median
   assert.deepEqual((trunc.delay_law.per_p[0] as Row).excluded_rhos, [1.25, 1.35]);
+});
+
+test("text tables never print a negative zero (a Wc change of −1e-17 is 0.00 %, not -0.00 %)", () => {
+  assert.deepEqual(
+    [-1e-17, -0.004, 0, -0.006, -3, -0.5].map((x) => fx(x, 2)),
+    ["0.00", "0.00", "0.00", "-0.01", "-3.00", "-0.50"],
+  );
+  assert.equal(fx(-0.4, 0), "0");
+  assert.equal(fx(NaN, 2), "-");
 });
 
 test("text tables print configuration numbers to 4 significant digits, more only to tell rows apart", () => {

@@ -140,10 +140,12 @@ export function fitsTable(f: FitResult, metadata: Map<string, string>): Table {
 
 // ---- human-readable tables
 
-const fx = (x: unknown, d: number) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(d) : "-");
+// a value that rounds to zero prints without its sign ("0.00", not "-0.00": -0.004.toFixed(2) keeps it)
+export const fx = (x: unknown, d: number) =>
+  typeof x === "number" && Number.isFinite(x) ? x.toFixed(d).replace(/^-(0\.?0*)$/, "$1") : "-";
 const steps = (x: unknown) =>
   typeof x === "number" && Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : x.toFixed(1)) : "-";
-const pct = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "-");
+const pct = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? `${fx(100 * x, 2)}%` : "-");
 const ci = (x: unknown) => (Array.isArray(x) ? `[${fx(x[0], 3)}, ${fx(x[1], 3)}]` : "-");
 const list = (x: unknown) =>
   Array.isArray(x) ? x.map((v) => (typeof v === "number" ? +v.toPrecision(6) : v)).join(",") : "-";
