@@ -29,7 +29,8 @@ function splitmix64(key: bigint): () => bigint {
     return z ^ (z >> 31n);
   };
 }
-/** The permutations of epochs 0 … epochs−1 as the kernels draw them (inside-out Fisher–Yates, one draw per row). */
+/** The permutations of epochs 0 … epochs−1 as the kernels draw them (inside-out Fisher–Yates, one draw
+ *  per row). */
 function mirror(seed: number, n: number, epochs: number): number[][] {
   const [hi, lo] = batchKey(seed),
     next = splitmix64((BigInt(hi) << 32n) | BigInt(lo));
