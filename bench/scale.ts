@@ -10,16 +10,7 @@
 //   - a merge of SCALE_SHARDS (100) shard directories, split from the output; an export to Parquet (time, bytes
 //     per run); fit and report on all the runs.
 import { spawn } from "node:child_process";
-import {
-  createWriteStream,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -172,12 +163,7 @@ const shards = await split(out, join(root, "shards"), SHARDS, rows);
 const merged = join(root, "merged");
 const merge = await measured(["merge", ...shards, "--out", merged, "--json"]);
 const pq = join(root, "parquet");
-const exported = await measured(["export", out, "--format", "parquet", "--out", pq]);
-const pqBytes = (d: string): number =>
-  readdirSync(d, { withFileTypes: true }).reduce(
-    (s, e) => s + (e.isDirectory() ? pqBytes(join(d, e.name)) : statSync(join(d, e.name)).size),
-    0,
-  );
+const exported = await measured(["export", out, "--format", "parquet", "--out", pq, "--json"]);
 const fit = await measured(["fit", out, "--json"]);
 const report = await measured(["report", out, "-o", join(root, "report", "report.html")]);
 
@@ -197,7 +183,11 @@ const result = {
   runs_bytes_per_run: bytes(out, "runs.arrow") / rows,
   curves_bytes_per_run: bytes(out, "curves.arrow") / rows,
   merge: { shards: SHARDS, s: merge.s, peak_rss_mb: merge.peakMB, merged: JSON.parse(merge.stdout).merged },
-  export: { s: exported.s, peak_rss_mb: exported.peakMB, parquet_bytes_per_run: pqBytes(pq) / rows },
+  export: {
+    s: exported.s,
+    peak_rss_mb: exported.peakMB,
+    parquet_bytes_per_run: JSON.parse(exported.stdout).bytes / rows,
+  },
   fit: { s: fit.s, peak_rss_mb: fit.peakMB },
   report: { s: report.s, peak_rss_mb: report.peakMB },
 };
