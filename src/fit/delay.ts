@@ -3,7 +3,7 @@
 import { Rng } from "../rng.js";
 import { Obs, sharedSlope, bootstrapCI, resample, tobit } from "../stats.js";
 import { Config, ConfigCol, Run } from "./read.js";
-import { groupBy, without, grokObs, cellMedian, fin, uniq, keyText, dFollowsP } from "./group.js";
+import { groupBy, without, grokObs, cellMedian, fin, uniq, keyText, dFollowsP, poolD } from "./group.js";
 import type { FitOptions, FitResult } from "./estimate.js";
 
 interface Cell {
@@ -154,9 +154,9 @@ export function delayLaw(
   }
   if (!K.includes("p")) return out;
   const SK = without(FK, ["p", "wc_ref"]);
+  const pooled = units.map((u) => poolD(u.key));
   for (const { key } of groupBy(clamp.map(dFollowsP), SK)) {
-    const same = (u: Unit, c: ConfigCol) => u.key[c] === key[c] || (c === "d" && key.model === "tian"); // d = p
-    const members = units.filter((u) => SK.every((c) => same(u, c)));
+    const members = units.filter((u, i) => SK.every((c) => pooled[i][c] === key[c]));
     const f = estimate(members, o, 2);
     if (!f) continue;
     out.shared.push({

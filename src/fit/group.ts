@@ -39,8 +39,10 @@ export function groupBy(runs: readonly Run[], cols: readonly ConfigCol[]): Group
 }
 
 /** A tian run's d is its one-hot width, p itself (option-table.ts), so the sections that pool over p (the Wc power
- *  law, the shared delay law, the sample threshold) must pool over it too: the run with d null, for their keys. */
-export const dFollowsP = (r: Run): Run => (r.cfg.model === "tian" ? { ...r, cfg: { ...r.cfg, d: null } } : r);
+ *  law, the shared delay law, the sample threshold) must pool over it too: a configuration (or a group key) with
+ *  d null there, for their keys; dFollowsP: the run with that configuration. */
+export const poolD = <C extends Partial<Config>>(c: C): C => (c.model === "tian" ? { ...c, d: null } : c);
+export const dFollowsP = (r: Run): Run => (r.cfg.model === "tian" ? { ...r, cfg: poolD(r.cfg) } : r);
 
 /** The group key less the columns an estimator pools over or fits along. */
 export const without = (cols: readonly ConfigCol[], drop: readonly ConfigCol[]) =>
