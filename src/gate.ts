@@ -54,7 +54,7 @@ export class ControlGate {
       for (const run of deps) {
         const g = run.cfg.clampGroup,
           vals = wcs.map((w) => w[g]).filter((x): x is number => typeof x === "number");
-        if (vals.length) out.push({ run: { ...run, cfg: { ...run.cfg, wc: median(vals) } } });
+        if (vals.length) out.push({ run: run.at(median(vals)) });
         else {
           const of = g === "all" ? "" : ` of group ${g}`;
           out.push({ run, error: `wc: measure: no free control with ${key} grokked, so Wc${of} is unknown` });

@@ -63,13 +63,19 @@ export class SweepRun {
     readonly seed: number,
     /** wc: measure — ρ multiplies the median Wc of the free runs with this control key. */
     readonly measure: string | null,
-    readonly cost: number, // FLOPs upper bound (max_steps full-batch steps)
+    readonly cost: number, // FLOPs upper bound (max_steps steps of its rows: the train set, or --batch's)
     readonly seconds: number, // time bound on one core at the rates `npm run bench` measured (src/cost.ts)
   ) {}
 
   /** The run's configuration: a new object each time (the combination's, with this run's seed). */
   get cfg(): RunConfig {
     return { ...this.base, seed: this.seed };
+  }
+
+  /** The run at a measured wc (a "wc: measure" run released by the control gate). */
+  at(wc: number): SweepRun {
+    const { runId, block, base, seed, measure, cost, seconds } = this;
+    return new SweepRun(runId, block, { ...base, wc }, seed, measure, cost, seconds);
   }
 }
 
