@@ -16,8 +16,8 @@ export function single(argv: Record<string, unknown>, k: string): unknown {
 
 /** Refuse an --out that cannot be written, before anything is computed or created. */
 export function checkOutDir(dir: string): void {
-  let probe = resolve(dir);
-  while (!existsSync(probe)) probe = dirname(probe);
+  const missing = missingDirs(dir),
+    probe = missing.length ? dirname(missing[0]) : resolve(dir); // the nearest level that exists
   const st = statSync(probe);
   if (!st.isDirectory()) throw new UsageError("--out", dir, `a writable directory (${probe} is not a directory)`);
   try {
@@ -27,12 +27,17 @@ export function checkOutDir(dir: string): void {
   }
 }
 
+/** The levels of `dir` that do not exist yet, outermost first (empty when it exists). */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  return missing;
+}
+
 /** `mkdir -p` one level at a time: Node's recursive mkdirSync never returns where a level cannot be made under
  *  /proc (it retries the ENOENT forever); here that is a usage error naming --out (`given`: its value). */
 export function makeDir(dir: string, given: unknown = dir): void {
-  const missing: string[] = [];
-  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
-  for (const d of missing) {
+  for (const d of missingDirs(dir)) {
     try {
       mkdirSync(d);
     } catch (e) {
