@@ -100,6 +100,18 @@ function failedRecord(run: SweepRun, error: string, prov: Provenance): Record<st
 const retryable = (c: Completed) => c.status === "failed" && c.errorKind !== "permanent";
 
 export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: number; counts: Counts }> {
+  // SIGINT/SIGTERM are held from here, before the store and the pool exist (a pod told to stop as it starts)
+  const stop = new Stop();
+  // the failure tests' signal before anything else has happened (src/worker.ts has the workers' faults)
+  if ((process.env.GROKSWEEP_FAULT ?? "").split(",").includes("sigterm:start")) process.kill(process.pid, "SIGTERM");
+  try {
+    return await sweepUntil(sw, opts, stop);
+  } finally {
+    stop.release(); // only now: compaction finishes and the files stay whole
+  }
+}
+
+async function sweepUntil(sw: Sweep, opts: SweepOptions, stop: Stop): Promise<{ code: number; counts: Counts }> {
   const chosen = select(sw, opts.shard, opts.phase);
   const kernels = loadKernels(opts.kernels ?? "auto");
   const store = new Store(opts.out, sweepMeta(sw, opts, kernels));
@@ -123,7 +135,7 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     if (ready.length > before) ready.sort(byCost);
   };
   admit();
-  const pool = new Workers(kernels, opts.workers);
+  const pool = new Workers(kernels, opts.workers, stop);
   const retries = new Map<number, number>(); // retries used in this invocation
   const record = (r: SweepRun, run: Record<string, unknown>, curves: CurveColumns[], ok: boolean) => {
     results.add(run, curves);
@@ -131,7 +143,7 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     admit();
   };
   const failed = (r: SweepRun, error: string, kind: ErrorKind, startedAt: number) => {
-    if (pool.stopping) return; // killed by the signal, not failed: the next invocation trains it
+    if (stop.signal) return; // killed by the signal, not failed: the next invocation trains it
     const attempts = (tries.get(r.runId) ?? 0) + 1;
     tries.set(r.runId, attempts);
     const used = retries.get(r.runId) ?? 0;
@@ -144,8 +156,8 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
   };
   try {
     const inFlight = new Set<Promise<void>>();
-    while (!pool.stopping && (ready.length || inFlight.size)) {
-      while (!pool.stopping && ready.length && inFlight.size < opts.workers * 2) {
+    while (!stop.signal && (ready.length || inFlight.size)) {
+      while (!stop.signal && ready.length && inFlight.size < opts.workers * 2) {
         const r = ready.shift()!,
           queuedAt = Date.now();
         const p: Promise<void> = pool
@@ -169,10 +181,9 @@ export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: n
     results.flush();
     await store.compact();
     results.end();
-    pool.release(); // till here a signal is held: compaction finishes and the files stay whole
   }
   // failed runs are results, recorded: the exit code says only whether every run was attempted (--strict: 3)
-  const code = pool.stopping ? (pool.stopping === "SIGINT" ? 130 : 143) : 0;
+  const code = stop.signal ? (stop.signal === "SIGINT" ? 130 : 143) : 0;
   return { code, counts: results.counts };
 }
 
@@ -264,21 +275,39 @@ class Results {
   }
 }
 
-/** The piscina pool. SIGINT and SIGTERM destroy it (runs in flight are dropped, not failed) and are kept
- *  for the exit code. */
-class Workers {
-  stopping: NodeJS.Signals | null = null;
-  private readonly pool: Piscina;
-  private closed = false;
-  private readonly onSignal = (sig: NodeJS.Signals) => {
-    // after close() every run is recorded: the sweep is complete, the signal only waits for compaction
-    if (!this.stopping && !this.closed) {
-      this.stopping = sig;
-      void this.pool.destroy();
+/** SIGINT and SIGTERM, held from the start of a sweep and kept for the exit code: a signal stops the pool
+ *  (runs in flight are dropped, not failed) or, before it exists, keeps it from starting. */
+class Stop {
+  signal: NodeJS.Signals | null = null;
+  /** every run is recorded: a signal now only waits for compaction */
+  complete = false;
+  onSignal: () => void = () => {};
+  private readonly handler = (sig: NodeJS.Signals) => {
+    if (!this.signal && !this.complete) {
+      this.signal = sig;
+      this.onSignal();
     }
   };
+  constructor() {
+    process.on("SIGINT", this.handler);
+    process.on("SIGTERM", this.handler);
+  }
+  /** Hand the signals back: only once the store is compacted (the default action would kill it mid-way). */
+  release(): void {
+    process.off("SIGINT", this.handler);
+    process.off("SIGTERM", this.handler);
+  }
+}
 
-  constructor(kernels: Kernels, workers: number) {
+/** The piscina pool, destroyed by a Stop's signal. */
+class Workers {
+  private readonly pool: Piscina;
+
+  constructor(
+    kernels: Kernels,
+    workers: number,
+    private readonly stop: Stop,
+  ) {
     this.pool = new Piscina({
       filename: new URL("./worker-entry.cjs", import.meta.url).href,
       minThreads: workers,
@@ -288,8 +317,13 @@ class Workers {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
       workerData: { kernels },
     });
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
+    stop.onSignal = () => void this.destroy();
+    if (stop.signal) void this.destroy(); // the signal came first: no run starts
+  }
+
+  private destroyed: Promise<void> | null = null;
+  private destroy(): Promise<void> {
+    return (this.destroyed ??= this.pool.destroy());
   }
 
   run(r: SweepRun, attempts: number): Promise<Done> {
@@ -297,14 +331,8 @@ class Workers {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (!this.stopping) await this.pool.destroy();
-  }
-
-  /** Hand the signals back: only once the store is compacted (the default action would kill it mid-way). */
-  release(): void {
-    process.off("SIGINT", this.onSignal);
-    process.off("SIGTERM", this.onSignal);
+    this.stop.complete = true;
+    await this.destroy();
   }
 }
 

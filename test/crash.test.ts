@@ -60,3 +60,17 @@ for (const [sig, code] of [
     );
   });
 }
+
+test("SIGTERM before the pool exists (a pod stopped as it starts): exits 143, trains nothing; re-running completes", () => {
+  const spec = specFile({ ...SPEC, seeds: 4 }),
+    out = tmp();
+  const early = cli(["sweep", spec, "--out", out, "--quiet"], { GROKSWEEP_FAULT: "sigterm:start" });
+  assert.equal(early.code, 143, early.stderr);
+  assert.equal(existsSync(join(out, "runs.arrow")) ? runRows(out).length : 0, 0);
+  assert.ok(!existsSync(join(out, ".parts")) || !readdirSync(join(out, ".parts")).length);
+  assert.equal(cli(["sweep", spec, "--out", out, "--quiet"]).code, 0);
+  assert.deepEqual(
+    runRows(out).map((r) => r.run_id),
+    [0, 1, 2, 3],
+  );
+});
