@@ -61,7 +61,7 @@ for (const [sig, code] of [
   });
 }
 
-test("SIGTERM before the pool exists (a pod stopped as it starts): exits 143, trains nothing; re-running completes", () => {
+test("SIGTERM before the pool exists (a pod stopped at its start): exit 143, nothing trained; a re-run ends it", () => {
   const spec = specFile({ ...SPEC, seeds: 4 }),
     out = tmp();
   const early = cli(["sweep", spec, "--out", out, "--quiet"], { GROKSWEEP_FAULT: "sigterm:start" });
