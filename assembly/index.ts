@@ -107,22 +107,6 @@ export function testActSpan(h: usize, dh: usize, z: usize, n: i32, act: i32): vo
 export function testSumSq(x: usize, n: i32): f64 { return sumSq(x, n); }
 export function testTables(): usize { tables(); return T; }
 
-/** The wasm f32x4 mul+add ceiling: 12 independent accumulator chains (enough to hide latency). */
-export function peak(iters: i32, x: f32): f32 {
-  let a0 = f32x4.splat(x), a1 = f32x4.splat(x + 1), a2 = f32x4.splat(x + 2), a3 = f32x4.splat(x + 3);
-  let a4 = f32x4.splat(x + 4), a5 = f32x4.splat(x + 5), a6 = f32x4.splat(x + 6), a7 = f32x4.splat(x + 7);
-  let a8 = f32x4.splat(x + 8), a9 = f32x4.splat(x + 9), a10 = f32x4.splat(x + 10), a11 = f32x4.splat(x + 11);
-  const m = f32x4.splat(0.999999), c = f32x4.splat(1e-7);
-  for (let i = 0; i < iters; i++) {
-    a0 = f32x4.add(f32x4.mul(a0, m), c); a1 = f32x4.add(f32x4.mul(a1, m), c); a2 = f32x4.add(f32x4.mul(a2, m), c);
-    a3 = f32x4.add(f32x4.mul(a3, m), c); a4 = f32x4.add(f32x4.mul(a4, m), c); a5 = f32x4.add(f32x4.mul(a5, m), c);
-    a6 = f32x4.add(f32x4.mul(a6, m), c); a7 = f32x4.add(f32x4.mul(a7, m), c); a8 = f32x4.add(f32x4.mul(a8, m), c);
-    a9 = f32x4.add(f32x4.mul(a9, m), c); a10 = f32x4.add(f32x4.mul(a10, m), c); a11 = f32x4.add(f32x4.mul(a11, m), c);
-  }
-  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
-  return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))), 0);
-}
-
 // The ceiling of this build's multiply-add (fused in the FMA build), in the shape V8's revectorizer
 // pairs: N chains (12 or 16, a constant after inlining) that start from memory and end in adjacent
 // stores (the +16 half first, which its cost model wants). 12 chains stay in xmm registers; 16 make

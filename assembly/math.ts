@@ -2,75 +2,43 @@
 // and nearest to long NaN-safe sequences, while pmin/pmax and the magic-number round are one
 // instruction each. exp is Cephes' expf polynomial (≈1 ulp); erf a float32 rational approximation.
 // Constants are read from a table in memory rather than written as f32x4.splat(literal): V8
-// rebuilds every v128 literal inside the loop (three instructions each), a load is one.
+// rebuilds every v128 literal inside the loop (three instructions each), a splatting load is one
+// (vbroadcastss, which V8's revectorizer widens to 256 bits; a plain 128-bit load it packs in two).
 
 import { Act } from "./codes";
 
-const K: usize = memory.data<f32>([
-  -87.33654, -87.33654, -87.33654, -87.33654, // EXP_LO
-  88.0, 88.0, 88.0, 88.0, // EXP_HI
-  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341, // LOG2E
-  12582912.0, 12582912.0, 12582912.0, 12582912.0, // MAGIC
-  0.693359375, 0.693359375, 0.693359375, 0.693359375, // LN2_HI
-  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, // LN2_LO
-  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, // E0
-  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, // E1
-  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, // E2
-  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, // E3
-  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, // E4
-  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, // E5
-  1.0, 1.0, 1.0, 1.0, // ONE
-  0.5, 0.5, 0.5, 0.5, // HALF
-  -0.5, -0.5, -0.5, -0.5, // NHALF
-  0.70710678118654752, 0.70710678118654752, 0.70710678118654752, 0.70710678118654752, // INV_SQRT2
-  0.39894228040143268, 0.39894228040143268, 0.39894228040143268, 0.39894228040143268, // INV_SQRT2PI
-  -4.0, -4.0, -4.0, -4.0, // NFOUR
-  4.0, 4.0, 4.0, 4.0, // FOUR
-  -2.72614225801306e-10, -2.72614225801306e-10, -2.72614225801306e-10, -2.72614225801306e-10, // A6
-  2.77068142495902e-08, 2.77068142495902e-08, 2.77068142495902e-08, 2.77068142495902e-08, // A5
-  -2.10102402082508e-06, -2.10102402082508e-06, -2.10102402082508e-06, -2.10102402082508e-06, // A4
-  -5.69250639462346e-05, -5.69250639462346e-05, -5.69250639462346e-05, -5.69250639462346e-05, // A3
-  -7.34990630326855e-04, -7.34990630326855e-04, -7.34990630326855e-04, -7.34990630326855e-04, // A2
-  -2.95459980854025e-03, -2.95459980854025e-03, -2.95459980854025e-03, -2.95459980854025e-03, // A1
-  -1.60960333262415e-02, -1.60960333262415e-02, -1.60960333262415e-02, -1.60960333262415e-02, // A0
-  -1.45660718464996e-05, -1.45660718464996e-05, -1.45660718464996e-05, -1.45660718464996e-05, // B4
-  -2.13374055278905e-04, -2.13374055278905e-04, -2.13374055278905e-04, -2.13374055278905e-04, // B3
-  -1.68282697438203e-03, -1.68282697438203e-03, -1.68282697438203e-03, -1.68282697438203e-03, // B2
-  -7.37332916720468e-03, -7.37332916720468e-03, -7.37332916720468e-03, -7.37332916720468e-03, // B1
-  -1.42647390514189e-02, -1.42647390514189e-02, -1.42647390514189e-02, -1.42647390514189e-02, // B0
-]);
-const EXP_LO = 0;
-const EXP_HI = 1;
-const LOG2E = 2;
-const MAGIC = 3;
-const LN2_HI = 4;
-const LN2_LO = 5;
-const E0 = 6;
-const E1 = 7;
-const E2 = 8;
-const E3 = 9;
-const E4 = 10;
-const E5 = 11;
-const ONE = 12;
-const HALF = 13;
-const NHALF = 14;
-const INV_SQRT2 = 15;
-const INV_SQRT2PI = 16;
-const NFOUR = 17;
-const FOUR = 18;
-const A6 = 19;
-const A5 = 20;
-const A4 = 21;
-const A3 = 22;
-const A2 = 23;
-const A1 = 24;
-const A0 = 25;
-const B4 = 26;
-const B3 = 27;
-const B2 = 28;
-const B1 = 29;
-const B0 = 30;
-const EXP_LO_S: f32 = -87.33654;
+// Each constant is its own static float: kc(NAME) splats it.
+const EXP_LO: usize = memory.data<f32>([-87.33654]);
+const EXP_HI: usize = memory.data<f32>([88.0]);
+const LOG2E: usize = memory.data<f32>([1.44269504088896341]);
+const MAGIC: usize = memory.data<f32>([12582912.0]);
+const LN2_HI: usize = memory.data<f32>([0.693359375]);
+const LN2_LO: usize = memory.data<f32>([-2.12194440e-4]);
+const E0: usize = memory.data<f32>([1.9875691500e-4]);
+const E1: usize = memory.data<f32>([1.3981999507e-3]);
+const E2: usize = memory.data<f32>([8.3334519073e-3]);
+const E3: usize = memory.data<f32>([4.1665795894e-2]);
+const E4: usize = memory.data<f32>([1.6666665459e-1]);
+const E5: usize = memory.data<f32>([5.0000001201e-1]);
+const ONE: usize = memory.data<f32>([1.0]);
+const HALF: usize = memory.data<f32>([0.5]);
+const NHALF: usize = memory.data<f32>([-0.5]);
+const INV_SQRT2: usize = memory.data<f32>([0.70710678118654752]);
+const INV_SQRT2PI: usize = memory.data<f32>([0.39894228040143268]);
+const NFOUR: usize = memory.data<f32>([-4.0]);
+const FOUR: usize = memory.data<f32>([4.0]);
+const A6: usize = memory.data<f32>([-2.72614225801306e-10]);
+const A5: usize = memory.data<f32>([2.77068142495902e-08]);
+const A4: usize = memory.data<f32>([-2.10102402082508e-06]);
+const A3: usize = memory.data<f32>([-5.69250639462346e-05]);
+const A2: usize = memory.data<f32>([-7.34990630326855e-04]);
+const A1: usize = memory.data<f32>([-2.95459980854025e-03]);
+const A0: usize = memory.data<f32>([-1.60960333262415e-02]);
+const B4: usize = memory.data<f32>([-1.45660718464996e-05]);
+const B3: usize = memory.data<f32>([-2.13374055278905e-04]);
+const B2: usize = memory.data<f32>([-1.68282697438203e-03]);
+const B1: usize = memory.data<f32>([-7.37332916720468e-03]);
+const B0: usize = memory.data<f32>([-1.42647390514189e-02]);
 const INT_BIAS = 127 - 0x4B400000; // bits(k) − bits(MAGIC) + 127
 
 // c + a·b: in the FMA build one fused multiply-add (correctly rounded: the same bits on every machine
@@ -82,7 +50,7 @@ const INT_BIAS = 127 - 0x4B400000; // bits(k) − bits(MAGIC) + 127
 }
 
 // @ts-ignore: decorator
-@inline function kc(i: i32): v128 { return v128.load(K + (<usize>i << 4)); }
+@inline function kc(c: usize): v128 { return v128.load32_splat(c); }
 const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
 
 // @ts-ignore: decorator
@@ -145,9 +113,9 @@ const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
   }
 }
 
-// Horner step a·x + c (c a constant-table index), fused in the FMA build.
+// Horner step a·x + c (c one of the constants above), fused in the FMA build.
 // @ts-ignore: decorator
-@inline function hs(a: v128, x: v128, c: i32): v128 { return madd(kc(c), a, x); }
+@inline function hs(a: v128, x: v128, c: usize): v128 { return madd(kc(c), a, x); }
 
 // GELU (and GELU′ at pd when pd != 0) of the four vectors at z, z + 16, z + 32, z + 48: exactly
 // act4's operations per lane, but the four vectors go through each step together. One vector at a

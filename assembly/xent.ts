@@ -31,47 +31,62 @@ export function scaleGrad(lg: usize, n: i32, w: i32, gb: usize): void {
   for (let k = 4; k < w; k += 4) m = f32x4.pmax(m, v128.load(r + (<usize>k << 2)));
   return hmax(m);
 }
-// Σ exp(x − max); with keep, exp(x − max) overwrites the row.
+// Σ exp(x − max), the row left as it is.
 // @ts-ignore: decorator
-@inline function rowSumExp(r: usize, w: i32, mx: f32, keep: bool): f32 {
+@inline function rowSumExp(r: usize, w: i32, mx: f32): f32 {
   const vm = f32x4.splat(mx);
   let s = f32x4.splat(0);
-  for (let k = 0; k < w; k += 4) {
-    const o = r + (<usize>k << 2);
-    const e = exp4(f32x4.sub(v128.load(o), vm));
-    if (keep) v128.store(o, e);
-    s = f32x4.add(s, e);
-  }
+  for (let k = 0; k < w; k += 4) s = f32x4.add(s, exp4(f32x4.sub(v128.load(r + (<usize>k << 2)), vm)));
   return hsum(s);
 }
+// Σ exp(x − max) as rowSumExp sums it (ascending), while exp(x − max) overwrites the row two vectors a step,
+// both loaded before either is stored, the upper one first: the exps become 256-bit where V8 revectorizes.
+// @ts-ignore: decorator
+@inline function rowExpSum(r: usize, w: i32, mx: f32): f32 {
+  const vm = f32x4.splat(mx);
+  let s = f32x4.splat(0), k = 0;
+  for (; k + 8 <= w; k += 8) {
+    const o = r + (<usize>k << 2);
+    const e1 = exp4(f32x4.sub(v128.load(o, 16), vm)), e0 = exp4(f32x4.sub(v128.load(o), vm));
+    v128.store(o, e1, 16); v128.store(o, e0);
+    s = f32x4.add(f32x4.add(s, e0), e1);
+  }
+  if (k < w) { const o = r + (<usize>k << 2), e = exp4(f32x4.sub(v128.load(o), vm)); v128.store(o, e); s = f32x4.add(s, e); }
+  return hsum(s);
+}
+const LANES: usize = memory.data<i32>([0, 1, 2, 3]);
 
 /** Mean cross-entropy of n rows with labels at py; the rows become dLoss/dlogits = (softmax − onehot)/n,
- *  and when gb != 0, gb = Σ_rows dlogits (rows ascending) while each row is still in cache. */
+ *  and when gb != 0, gb = Σ_rows dlogits (rows ascending) in the same pass over the row. */
 export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f64 {
   if (gb) memory.fill(gb, 0, <usize>w << 2);
   const invN: f32 = 1.0 / <f32>n;
-  const vinvN = f32x4.splat(invN);
+  const vinvN = f32x4.splat(invN), lanes = v128.load(LANES), four = i32x4.splat(4);
   let total: f64 = 0;
   for (let i = 0; i < n; i++) {
     const r = lg + ((<usize>i * <usize>w) << 2);
     const y = load<i32>(py + (<usize>i << 2));
     const xy = load<f32>(r + (<usize>y << 2));
     const mx = rowMax(r, w);
-    const s = rowSumExp(r, w, mx, true);
+    const s = rowExpSum(r, w, mx);
     total += <f64>(<f32>Math.log(<f64>s) + mx - xy);
-    const ey = load<f32>(r + (<usize>y << 2));
     const invS: f32 = 1.0 / s;
-    const vinvS = f32x4.splat(invS);
-    for (let k = 0; k < w; k += 4) {
-      const o = r + (<usize>k << 2);
-      v128.store(o, f32x4.mul(f32x4.mul(v128.load(o), vinvS), vinvN));
+    const vinvS = f32x4.splat(invS), vy = i32x4.splat(y), hot = f32x4.splat((load<f32>(r + (<usize>y << 2)) * invS - 1.0) * invN);
+    // exp·(1/S)·(1/n), and (exp_y·(1/S) − 1)·(1/n) in class y's lane; two vectors a step as above
+    let k = 0, idx = lanes;
+    for (; k + 8 <= w; k += 8) {
+      const o = r + (<usize>k << 2), q = gb + (<usize>k << 2), idx1 = i32x4.add(idx, four);
+      const v1 = v128.bitselect(hot, f32x4.mul(f32x4.mul(v128.load(o, 16), vinvS), vinvN), i32x4.eq(idx1, vy));
+      const v0 = v128.bitselect(hot, f32x4.mul(f32x4.mul(v128.load(o), vinvS), vinvN), i32x4.eq(idx, vy));
+      v128.store(o, v1, 16); v128.store(o, v0);
+      if (gb) { const g1 = f32x4.add(v128.load(q, 16), v1), g0 = f32x4.add(v128.load(q), v0); v128.store(q, g1, 16); v128.store(q, g0); }
+      idx = i32x4.add(idx1, four);
     }
-    store<f32>(r + (<usize>y << 2), (ey * invS - 1.0) * invN);
-    if (gb) {
-      for (let k = 0; k < w; k += 4) {
-        const o = <usize>k << 2;
-        v128.store(gb + o, f32x4.add(v128.load(gb + o), v128.load(r + o)));
-      }
+    if (k < w) {
+      const o = r + (<usize>k << 2), q = gb + (<usize>k << 2);
+      const v = v128.bitselect(hot, f32x4.mul(f32x4.mul(v128.load(o), vinvS), vinvN), i32x4.eq(idx, vy));
+      v128.store(o, v);
+      if (gb) v128.store(q, f32x4.add(v128.load(q), v));
     }
   }
   return total / <f64>n;
@@ -81,7 +96,7 @@ export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f6
 // @ts-ignore: decorator
 @inline export function xentRow(r: usize, w: i32, y: i32): f32 {
   const mx = rowMax(r, w);
-  const s = rowSumExp(r, w, mx, false);
+  const s = rowSumExp(r, w, mx);
   return <f32>Math.log(<f64>s) + mx - load<f32>(r + (<usize>y << 2));
 }
 

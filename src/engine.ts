@@ -91,7 +91,6 @@ export interface Abi {
   testActSpan(h: number, dh: number, z: number, n: number, act: Act): void;
   testSumSq(x: number, n: number): number;
   testTables(): number;
-  peak(iters: number, x: number): number;
   peakMadd12(iters: number, buf: number): void;
   peakMadd16(iters: number, buf: number): void;
   setWide(on: number): void;
