@@ -103,6 +103,16 @@ for (const choice of ["strict", "fma"] as KernelChoice[]) {
   );
 }
 
+test("auto: the dry run takes the rates of the build auto picks (strict where relaxed_madd is not fused)", () => {
+  const r = cli(["sweep", specFile(doc), "--dry-run"], { GROKSWEEP_TEST_UNFUSED: "1" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`measured for ${rateKey(loadKernels("strict"))} kernels`));
+  assert.equal(r.stderr, "", "the line names the kernels: no note on stderr");
+  const rep = cli(["reproduce", "delay-law", "--dry-run"], { GROKSWEEP_TEST_UNFUSED: "1" });
+  assert.match(rep.stdout, new RegExp(`measured for ${rateKey(loadKernels("strict"))} kernels`));
+  assert.equal(rep.stderr, "");
+});
+
 test("the strict kernels' estimate is longer than the fma kernels' at the same width", () => {
   for (const w of [128, 256] as const) assert.ok(hoursAt(`strict ${w}-bit`) > hoursAt(`fma ${w}-bit`), `${w}-bit`);
 });

@@ -47,7 +47,9 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(readSpec(specFile));
   const plan = delayLawPlan(sw, specArg !== undefined ? "--spec" : "--scale", specFile);
   if (!argv["dry-run"]) await checkSameSweep(resolve(out as string), sw.hash);
-  const rates = rateKey(loadKernels(kernels)); // the time estimates take the rates of the kernels that will run
+  // the time estimates take the rates of the kernels that will run (the plan names them; a dry run adds no note
+  // on stderr where auto falls back to strict)
+  const rates = rateKey(loadKernels(kernels, argv["dry-run"] ? () => {} : undefined));
   const title =
     `reproduce ${experiment} ` + (specArg !== undefined ? `--spec ${specFile}` : `--scale ${scale}: ${specFile}`);
   if (argv["dry-run"] && argv.json) {

@@ -151,7 +151,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
           })();
   const kernels = kernelChoice(argv);
   const json = Boolean(argv.json);
-  if (argv["dry-run"]) return dryRun(sw, shard, phase, json, rateKey(loadKernels(kernels)));
+  // a dry run's line names the kernels its estimate assumes: no note on stderr where auto falls back to strict
+  if (argv["dry-run"]) return dryRun(sw, shard, phase, json, rateKey(loadKernels(kernels, () => {})));
   if (typeof argv.out !== "string" || !argv.out) throw new UsageError("--out", argv.out, "an output directory");
   checkOutDir(argv.out);
   const { workers, retries } = poolOptions(argv);
