@@ -9,10 +9,13 @@
 //      first layer) and torch_table.py (our lookup-table layer), each at 1 and 16 seeds, 1 thread;
 //   3. the same table under every other Node found (BENCH_NODES=path:path, else .node24/, where
 //      `npm install --prefix .node24 node@24` puts Node 24), run as a child process;
-//   4. the eval share of a default run, steps/s of the other models (the calibration of the --dry-run
-//      time estimates, src/cost.ts), and a 64-run sweep on 1 and 2 workers (scaling by wall-clock and by training
-//      span; peak RSS).
-import { writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+//   4. the eval share of a default run; steps/s and GFLOP/s of every kind of run and MLP size with the default
+//      and the strict kernels under every Node (the child measures them too), and from them `rates` in
+//      src/cost.ts RATES' shape, the calibration of the --dry-run time estimates; a 64-run sweep on 1 and 2
+//      workers (scaling by wall-clock and by training span; peak RSS).
+// BENCH_ONLY=models runs only the models and rates (about 20 s a Node here) and replaces those two sections
+// of bench/results.json, keeping the rest of an earlier full run.
+import { writeFileSync, readFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,20 +24,22 @@ import { instantiate, Abi } from "../src/engine.js";
 import { loadKernels, Kernels } from "../src/kernels.js";
 import { prepare } from "../src/run.js";
 import { parseRunConfig, logGrid } from "../src/options.js";
-import { stepFlops } from "../src/cost.js";
+import { stepFlops, rateKey, kindOf, KINDS, Kind, RateKey } from "../src/cost.js";
 import { expand } from "../src/spec.js";
 import { runSweep } from "../src/sweep.js";
 import { batches } from "../src/store.js";
 import { median } from "../src/stats.js";
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-const CHILD = process.argv.includes("--single-run-only");
+const CHILD = process.argv.includes("--child"); // under another Node: the single-run table and the models
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== "models") throw new Error(`BENCH_ONLY=${ONLY}: only "models" is known`);
+const FULL = ONLY === undefined;
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const def = loadKernels("auto"),
   strict = loadKernels("strict");
 const abi = instantiate(def),
   strictAbi = instantiate(strict);
-const width = (k: Kernels) => (k.wide ? "256-bit" : "128-bit");
 
 // Peaks, GFLOP/s: the default kernels' multiply-add in the shape they run (12 xmm chains, or 16 that V8
 // pairs into 8 ymm chains), and mul+add: the strict build's multiply-add in the same shape (in the fma
@@ -123,7 +128,7 @@ const configs = [
 ];
 const rows: Record<string, unknown>[] = [];
 const peaks = { muladd: [] as number[], kernels: [] as number[] };
-for (const c of configs) {
+for (const c of FULL ? configs : []) {
   const cfg = parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }),
     flops = stepFlops(cfg);
   for (const a of [abi, strictAbi]) {
@@ -166,7 +171,7 @@ for (const c of configs) {
   rows.push({
     node: process.version,
     config: c.name,
-    kernels: `${def.name} ${width(def)}`,
+    kernels: rateKey(def),
     steps_per_s: +sps.toFixed(1),
     gflops: +((sps * flops) / 1e9).toFixed(2),
     of_peak: +median(r.ofPeak).toFixed(3),
@@ -180,24 +185,75 @@ for (const c of configs) {
     vs_torch_table: r.vsScript["torch_table.py"].length ? +median(r.vsScript["torch_table.py"]).toFixed(2) : null,
   });
 }
-const peakRow = {
-  node: process.version,
-  kernels: `${def.name} ${width(def)}`,
-  peak_gflops: +median(peaks.kernels).toFixed(1),
-  muladd_peak_gflops: +median(peaks.muladd).toFixed(1),
-};
+const peakRow = FULL
+  ? {
+      node: process.version,
+      kernels: rateKey(def),
+      peak_gflops: +median(peaks.kernels).toFixed(1),
+      muladd_peak_gflops: +median(peaks.muladd).toFixed(1),
+    }
+  : null;
+
+// every kind of run (src/cost.ts KINDS) at PROTOCOL.md's sizes and the MLP at three sizes, with the default and
+// the strict kernels in alternation: GFLOP/s, from which `rates` (src/cost.ts RATES' shape) is built
+const models = [
+  { name: "mlp small (p 23, d 32, H 64)", raw: { p: 23, d: 32, H: 64, frac: 0.4 }, steps: 1000 },
+  { name: "mlp paper (p 59, d 128, H 256)", raw: {}, steps: 100 },
+  { name: "mlp p97 frac 0.3 (d 128, H 256)", raw: { p: 97, frac: 0.3 }, steps: 40 },
+  { name: "attn p59 (d 128, H 512)", raw: { model: "attn" }, steps: 20 },
+  { name: "attn p59 layernorm", raw: { model: "attn", layernorm: true }, steps: 20 },
+  { name: "parity n30 k3 (H 512)", raw: { task: "parity" }, steps: 100 },
+  { name: "tian p59 (H 256) mse", raw: { model: "tian", loss: "mse" }, steps: 100 },
+  { name: "paper mlp + muon", raw: { optim: "muon" }, steps: 30 },
+];
+interface ModelRow {
+  node: string;
+  kernels: RateKey;
+  config: string;
+  kind: Kind;
+  flops_per_step: number;
+  steps_per_s: number;
+  gflops: number;
+}
+const builds: [Kernels, Abi][] = [
+  [def, abi],
+  ...(strict.name === def.name ? [] : [[strict, strictAbi] as [Kernels, Abi]]),
+];
+const modelRows: ModelRow[] = [];
+for (const o of models) {
+  const cfg = parseRunConfig(o.raw),
+    flops = stepFlops(cfg);
+  for (const [, a] of builds) {
+    prepare(a, cfg);
+    a.advance(Math.ceil(o.steps / 5));
+  }
+  const sps = builds.map(() => [] as number[]);
+  for (let rep = 0; rep < REPS; rep++) builds.forEach(([, a], j) => sps[j].push(stepsPerSecond(a, o.steps)));
+  builds.forEach(([k], j) => {
+    const s = median(sps[j]);
+    modelRows.push({
+      node: process.version,
+      kernels: rateKey(k),
+      config: o.name,
+      kind: kindOf(cfg),
+      flops_per_step: flops,
+      steps_per_s: +s.toFixed(1),
+      gflops: +((s * flops) / 1e9).toFixed(2),
+    });
+  });
+}
 if (CHILD) {
-  process.stdout.write(JSON.stringify({ rows, peak: peakRow }) + "\n");
+  process.stdout.write(JSON.stringify({ rows, peak: peakRow, models: modelRows }) + "\n");
   process.exit(0);
 }
 
-// the same table under the other Node versions found
+// the same tables under the other Node versions found
 const others = (process.env.BENCH_NODES ?? join(ROOT, ".node24", "node_modules", ".bin", "node"))
   .split(":")
   .filter((p) => p && existsSync(p));
-const peakRows = [peakRow];
+const peakRows = peakRow ? [peakRow] : [];
 for (const node of others) {
-  const out = spawnSync(node, [fileURLToPath(import.meta.url), "--single-run-only"], {
+  const out = spawnSync(node, [fileURLToPath(import.meta.url), "--child"], {
     encoding: "utf8",
     env: process.env,
     maxBuffer: 1 << 24,
@@ -208,15 +264,18 @@ for (const node of others) {
   }
   const got = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
   rows.push(...got.rows);
-  peakRows.push(got.peak);
+  if (got.peak) peakRows.push(got.peak);
+  modelRows.push(...got.models);
 }
-console.table(peakRows);
-console.table(rows);
+if (FULL) {
+  console.table(peakRows);
+  console.table(rows);
+}
 
 // eval share of a default run (20 000 steps, geom:360): an evaluation's marginal cost, since evaluate()
 // leaves the train forward pass for the next step: (evaluate + one step) − (one step)
 const evalRows: Record<string, unknown>[] = [];
-for (const c of configs) {
+for (const c of FULL ? configs : []) {
   prepare(abi, parseRunConfig({ p: c.p, d: c.d, H: c.H, frac: c.frac }));
   abi.advance(Math.ceil(c.steps / 5));
   const sps = stepsPerSecond(abi, c.steps);
@@ -238,33 +297,38 @@ for (const c of configs) {
     eval_share: +((nEval * evalMs) / (trainMs + nEval * evalMs)).toFixed(4),
   });
 }
-console.table(evalRows);
+if (FULL) console.table(evalRows);
 
-// the other models and Muon at PROTOCOL.md's sizes, and the MLP at the small and paper sizes: GFLOP/s
-// per model, which src/cost.ts's time estimates are calibrated from
-const models = [
-  { name: "mlp small (p 23, d 32, H 64)", key: "mlp_small", raw: { p: 23, d: 32, H: 64, frac: 0.4 }, steps: 1000 },
-  { name: "mlp paper (p 59, d 128, H 256)", key: "mlp", raw: {}, steps: 100 },
-  { name: "attn p59 (d 128, H 512)", key: "attn", raw: { model: "attn" }, steps: 20 },
-  { name: "attn p59 layernorm", key: "attn_layernorm", raw: { model: "attn", layernorm: true }, steps: 20 },
-  { name: "parity n30 k3 (H 512)", key: "parity", raw: { task: "parity" }, steps: 100 },
-  { name: "tian p59 (H 256) mse", key: "tian", raw: { model: "tian", loss: "mse" }, steps: 100 },
-  { name: "paper mlp + muon", key: "muon", raw: { optim: "muon" }, steps: 30 },
-];
-const modelRows: Record<string, unknown>[] = [];
-for (const o of models) {
-  const cfg = parseRunConfig(o.raw);
-  prepare(abi, cfg);
-  abi.advance(Math.ceil(o.steps / 5));
-  const sps = median(Array.from({ length: REPS }, () => stepsPerSecond(abi, o.steps)));
-  modelRows.push({
-    config: o.name,
-    key: o.key,
-    steps_per_s: +sps.toFixed(1),
-    gflops: +((sps * stepFlops(cfg)) / 1e9).toFixed(2),
-  });
+/** RATES' shape from the model rows: kernels → kind → [FLOPs per step, GFLOP/s], ascending in FLOPs. Rows at the
+ *  same FLOPs (attention with and without LayerNorm; one kernels key under two Nodes) merge by harmonic mean,
+ *  the rate of as many steps of each. */
+function ratesOf(rows: ModelRow[]): Record<string, Record<Kind, [number, number][]>> {
+  const out: Record<string, Record<Kind, [number, number][]>> = {};
+  for (const key of [...new Set(rows.map((r) => r.kernels))].sort()) {
+    out[key] = {} as Record<Kind, [number, number][]>;
+    for (const kind of KINDS) {
+      const at = new Map<number, number[]>();
+      for (const r of rows.filter((r) => r.kernels === key && r.kind === kind))
+        at.set(r.flops_per_step, [...(at.get(r.flops_per_step) ?? []), r.gflops]);
+      out[key][kind] = [...at]
+        .sort((x, y) => x[0] - y[0])
+        .map(([f, g]) => [+f.toPrecision(4), +(g.length / g.reduce((s, x) => s + 1 / x, 0)).toFixed(1)]);
+    }
+  }
+  return out;
 }
-console.table(modelRows);
+const rates = ratesOf(modelRows);
+console.table(
+  modelRows.map(({ node, kernels, config, steps_per_s, gflops }) => ({ node, kernels, config, steps_per_s, gflops })),
+);
+const pts = (ps: [number, number][]) => ps.map(([f, g]) => `[${f.toExponential().replace("+", "")}, ${g}]`).join(", ");
+console.log(
+  "rates (src/cost.ts RATES):\n{\n" +
+    Object.entries(rates)
+      .map(([key, kinds]) => `  "${key}": {\n${KINDS.map((k) => `    ${k}: [${pts(kinds[k])}],\n`).join("")}  },\n`)
+      .join("") +
+    "}",
+);
 
 // scaling: the same 64-run sweep on 1 and 2 workers, twice in alternation (the speedup is the median
 // of the pairs' ratios), by the sweep's wall-clock and by its training span (the first run's start to the last
@@ -288,13 +352,13 @@ const sweepSeconds = async (workers: number): Promise<[wall: number, span: numbe
 };
 const pairs: [number, number][][] = [],
   rss: number[] = []; // rss: the process's peak after the first 1- and 2-worker sweeps
-for (let r = 0; r < 2; r++) {
+for (let r = 0; r < (FULL ? 2 : 0); r++) {
   const one = await sweepSeconds(1);
   if (r === 0) rss.push(process.resourceUsage().maxRSS / 1024);
   pairs.push([one, await sweepSeconds(2)]);
   if (r === 0) rss.push(process.resourceUsage().maxRSS / 1024);
 }
-const scaling = [1, 2].map((workers, j) => {
+const scaling = (FULL ? [1, 2] : []).map((workers, j) => {
   const s = median(pairs.map((q) => q[j][0]));
   return {
     workers,
@@ -306,12 +370,11 @@ const scaling = [1, 2].map((workers, j) => {
     training_speedup: j ? +median(pairs.map((q) => q[0][1] / q[1][1])).toFixed(2) : null,
   };
 });
-console.table(scaling);
+if (FULL) console.table(scaling);
 
-writeFileSync(
-  join(ROOT, "bench", "results.json"),
-  JSON.stringify(
-    {
+const file = join(ROOT, "bench", "results.json");
+const measured = FULL
+  ? {
       date: new Date().toISOString(),
       node: process.version,
       kernels: def.detail,
@@ -320,9 +383,9 @@ writeFileSync(
       single_run: rows,
       eval: evalRows,
       models: modelRows,
+      rates,
       scaling,
-    },
-    null,
-    2,
-  ) + "\n",
-);
+    }
+  : { models_date: new Date().toISOString(), models_reps: REPS, models: modelRows, rates };
+const earlier = !FULL && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+writeFileSync(file, JSON.stringify({ ...earlier, ...measured }, null, 2) + "\n");

@@ -1,7 +1,8 @@
 // FLOP counts of one training step (scheduling longest first, GFLOP/s) and time estimates calibrated
-// from `npm run bench` (sweep, slurm and reproduce --dry-run).
+// from `npm run bench` per kernels (sweep, slurm and reproduce --dry-run, at the kernels they would run).
 import { trainCount, pairCount } from "./task.js";
 import type { RunConfig } from "./options.js";
+import type { Kernels, KernelName } from "./kernels.js";
 
 type Shape = Pick<RunConfig, "task" | "model" | "p" | "d" | "H" | "frac" | "m"> & {
   op?: string;
@@ -22,18 +23,54 @@ export function stepFlops(c: Shape): number {
   return 6 * n * H * p + 12 * p * d * H;
 }
 
-/** GFLOP/s of one run on one core as `npm run bench` measured them (bench/results.json "models": fma
- *  kernels, Node 20, a 2-vCPU AMD EPYC VM, 2026-12-02), as [FLOPs per step, GFLOP/s] points per kind of
- *  run; between two points log-linear in FLOPs per step, outside them the nearest. Small steps run
- *  slower (the elementwise work and per-call overheads weigh more). Update them from a new bench run. */
-export const RATES: Record<"mlp" | "attn" | "parity" | "tian" | "muon", [number, number][]> = {
-  // p 23 d 32 H 64; the paper's; p 97 frac 0.3
-  // prettier-ignore
-  mlp: [[2.44e6, 14.1], [1.493e8, 18.5], [4.587e8, 24.4]],
-  attn: [[1.182e9, 21.0]], // p 59 d 128 H 512 (24.4 without LayerNorm, 18.3 with)
-  parity: [[9.83e7, 18.7]], // n 30 k 3 H 512 m 1000
-  tian: [[1.27e8, 18.9]], // p 59 H 256, squared error
-  muon: [[1.493e8, 6.9]], // the paper's MLP with Muon (Newton–Schulz dominates)
+/** The kernels a rate was measured with: the build and the SIMD width it runs at (src/kernels.ts). */
+export type RateKey = `${KernelName} ${128 | 256}-bit`;
+export const rateKey = (k: Pick<Kernels, "name" | "wide">): RateKey => `${k.name} ${k.wide ? 256 : 128}-bit`;
+/** The kinds of run with rates of their own. */
+export const KINDS = ["mlp", "attn", "parity", "tian", "muon"] as const;
+export type Kind = (typeof KINDS)[number];
+export const kindOf = (c: Shape): Kind => (c.task === "parity" ? "parity" : c.optim === "muon" ? "muon" : c.model);
+/** What a time estimate assumes, as the dry runs print it. */
+export const ratesNote = (key: RateKey): string => `the rates npm run bench measured for ${key} kernels`;
+
+/** GFLOP/s of one run on one core per kernels and kind of run, as [FLOPs per step, GFLOP/s] points: a copy of
+ *  bench/results.json "rates" (BENCH_ONLY=models npm run bench). Between two points log-linear in FLOPs per
+ *  step, outside them the nearest; small steps (and --batch's minibatch steps) run slower, since the
+ *  elementwise work and per-call overheads weigh more. Points: mlp p 23 d 32 H 64, the paper's, p 97 frac
+ *  0.3; attn p 59 d 128 H 512 (with and without LayerNorm, harmonic mean); parity n 30 k 3 H 512 m 1000;
+ *  tian p 59 H 256 squared error; muon the paper's MLP (Newton–Schulz dominates). 128-bit under Node 20,
+ *  256-bit under Node 24. Measured on a 2-vCPU AMD EPYC VM (family 26), 2026-12-07, medians of 3, at
+ *  nice 19 beside another engineer's jobs: a quiet machine may run faster. */
+// prettier-ignore
+export const RATES: Record<RateKey, Record<Kind, [number, number][]>> = {
+  "fma 128-bit": {
+    mlp: [[2.438e6, 20.5], [1.493e8, 29.4], [4.587e8, 31.1]],
+    attn: [[1.182e9, 43.3]],
+    parity: [[9.83e7, 35.8]],
+    tian: [[1.276e8, 42.5]],
+    muon: [[1.493e8, 10]],
+  },
+  "fma 256-bit": {
+    mlp: [[2.438e6, 39.9], [1.493e8, 61.7], [4.587e8, 64.3]],
+    attn: [[1.182e9, 76.6]],
+    parity: [[9.83e7, 57.7]],
+    tian: [[1.276e8, 75]],
+    muon: [[1.493e8, 17.2]],
+  },
+  "strict 128-bit": {
+    mlp: [[2.438e6, 16.6], [1.493e8, 23.4], [4.587e8, 25.6]],
+    attn: [[1.182e9, 36.3]],
+    parity: [[9.83e7, 29.4]],
+    tian: [[1.276e8, 37.9]],
+    muon: [[1.493e8, 8.8]],
+  },
+  "strict 256-bit": {
+    mlp: [[2.438e6, 35.3], [1.493e8, 54.6], [4.587e8, 56.6]],
+    attn: [[1.182e9, 70.3]],
+    parity: [[9.83e7, 51.7]],
+    tian: [[1.276e8, 66.8]],
+    muon: [[1.493e8, 15.5]],
+  },
 };
 
 function rate(points: [number, number][], flops: number): number {
@@ -46,8 +83,8 @@ function rate(points: [number, number][], flops: number): number {
   return points[points.length - 1][1];
 }
 
-/** Seconds of one training step on one core at the calibrated rates (evaluations add ≲ 2 %). */
-export function stepSeconds(c: Shape): number {
-  const kind = c.task === "parity" ? "parity" : c.optim === "muon" ? "muon" : c.model;
-  return stepFlops(c) / (rate(RATES[kind], stepFlops(c)) * 1e9);
+/** Seconds of one training step on one core at the rates of these kernels (evaluations add ≲ 2 %). */
+export function stepSeconds(c: Shape, key: RateKey): number {
+  const f = stepFlops(c);
+  return f / (rate(RATES[key][kindOf(c)], f) * 1e9);
 }

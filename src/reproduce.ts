@@ -5,13 +5,12 @@ import { fileURLToPath } from "node:url";
 import type { Sweep, SweepRun } from "./spec.js";
 import { RunConfig, UsageError, DEFAULTS, keysOf, appliesTo } from "./options.js";
 import type { FitResult } from "./fit/estimate.js";
+import { ratesNote, RateKey } from "./cost.js";
 
 /** The spec of each scale, relative to the package root (dist/src/ → ../../). */
 export const SCALES = { quick: "examples/quick/delay-law.yaml", paper: "examples/paper/dense-rho.yaml" } as const;
 export type Scale = keyof typeof SCALES;
 export const scaleSpec = (s: Scale): string => fileURLToPath(new URL(`../../${SCALES[s]}`, import.meta.url));
-
-/** FLOP rate per core behind the core-hour figures (the one `sweep --dry-run` uses). */
 
 /** Published numbers of the dense sustained clamp and the p-scan (../shared/PROTOCOL.md). */
 export const PAPER = {
@@ -112,18 +111,20 @@ export interface Cost {
   expectedSteps: number | null;
   expectedFlops: number | null;
   expectedSeconds: number | null;
+  rates: RateKey; // the kernels whose measured rates the seconds take (src/cost.ts)
 }
 
 /** The budget bound, and at the paper's configuration the expected cost: runs stop at T_grok, taken as the
  *  paper's medians. */
-export function costOf(plan: DelayPlan): Cost {
+export function costOf(plan: DelayPlan, rates: RateKey): Cost {
   const runs = [...plan.free, ...plan.clamp];
   const flopsPerStep = (r: SweepRun) => r.cost / r.cfg.maxSteps;
   const boundSteps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0),
     boundFlops = runs.reduce((s, r) => s + r.cost, 0);
-  const boundSeconds = runs.reduce((s, r) => s + r.seconds, 0);
+  const boundSeconds = runs.reduce((s, r) => s + r.seconds(rates), 0);
   if (!plan.samePaperConfig) {
-    return { boundSteps, boundFlops, boundSeconds, expectedSteps: null, expectedFlops: null, expectedSeconds: null };
+    const none = { expectedSteps: null, expectedFlops: null, expectedSeconds: null };
+    return { boundSteps, boundFlops, boundSeconds, ...none, rates };
   }
   const expect = (r: SweepRun) =>
     !r.cfg.stopAtGrok
@@ -135,7 +136,8 @@ export function costOf(plan: DelayPlan): Cost {
     boundSeconds,
     expectedSteps: runs.reduce((s, r) => s + expect(r), 0),
     expectedFlops: runs.reduce((s, r) => s + expect(r) * flopsPerStep(r), 0),
-    expectedSeconds: runs.reduce((s, r) => s + (expect(r) * r.seconds) / r.cfg.maxSteps, 0),
+    expectedSeconds: runs.reduce((s, r) => s + (expect(r) * r.seconds(rates)) / r.cfg.maxSteps, 0),
+    rates,
   };
 }
 
@@ -146,8 +148,8 @@ export const describeConfig = (c: RunConfig) =>
   `${c.optim} lr ${c.lr} wd ${c.wd}`;
 
 /** What will run and what it costs: printed before the sweep, and alone with --dry-run. */
-export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: number): string {
-  const c = costOf(plan),
+export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: number, rates: RateKey): string {
+  const c = costOf(plan, rates),
     budgets = (rs: SweepRun[]) => list([...new Set(rs.map((r) => r.cfg.maxSteps))]);
   const stop = plan.clamp.every((r) => r.cfg.stopAtGrok) ? " (each run stops at T_grok)" : "";
   const lines = [
@@ -165,7 +167,7 @@ export function planText(plan: DelayPlan, sw: Sweep, title: string, workers: num
         : " (another configuration: α, R² and T_grok/T_grok(ρ=1) compare; absolute T_grok and Wc do not)"),
     `  runs:     ${sw.runs.length} (${plan.free.length} free + ${plan.clamp.length} clamp)`,
     `  cost:     ≤ ${c.boundSteps.toLocaleString("en-US")} steps, ${(c.boundFlops / 1e12).toFixed(2)} TFLOP ` +
-      `≈ ${(c.boundSeconds / 3600).toFixed(2)} core-hours at the rates npm run bench measured ` +
+      `≈ ${(c.boundSeconds / 3600).toFixed(2)} core-hours at ${ratesNote(rates)} ` +
       `(≤ ${hours(c.boundSeconds / 3600 / workers)} on ${workers} worker${workers > 1 ? "s" : ""}) ` +
       "if every run used its whole budget",
   ];

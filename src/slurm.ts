@@ -2,6 +2,7 @@
 // and a merge after each, chained with afterok. Pure functions: `groksweep slurm` writes and submits.
 import type { Sweep } from "./spec.js";
 import type { Phase } from "./sweep.js";
+import type { RateKey } from "./cost.js";
 
 export interface SlurmOptions {
   out: string; // absolute output directory, on a filesystem every node sees
@@ -18,6 +19,8 @@ export interface SlurmOptions {
   /** the kernels every task runs (resolved at submission: tasks on nodes that cannot run them exit 2
    *  instead of mixing builds in one sweep) */
   kernels: "fma" | "strict";
+  /** the rates of those kernels at this Node's SIMD width, which the time bounds take (src/cost.ts) */
+  rates: RateKey;
   /** --compression of the curves the tasks and merges write */
   compression: "zstd" | "none";
 }
@@ -43,8 +46,9 @@ export interface Job {
   script: string;
 }
 
-/** The array's tasks are shards i/n of one phase; a task's bound is its runs' max-steps FLOPs. */
-export function load(sw: Sweep, phase: Phase | null, arraySize: number): Load {
+/** The array's tasks are shards i/n of one phase; a task's bound is its runs' max-steps FLOPs, and its time
+ *  at the rates of the kernels the tasks run. */
+export function load(sw: Sweep, phase: Phase | null, arraySize: number, rates: RateKey): Load {
   const runs = sw.runs.filter((r) => !phase || (phase === "control" ? r.measure === null : r.measure !== null));
   const tasks = Math.min(arraySize, runs.length);
   const n = new Array(tasks).fill(0),
@@ -58,8 +62,9 @@ export function load(sw: Sweep, phase: Phase | null, arraySize: number): Load {
     n[i]++;
     flops[i] += r.cost;
     steps[i] += r.cfg.maxSteps;
-    secs[i] += r.seconds;
-    longestSeconds = Math.max(longestSeconds, r.seconds);
+    const t = r.seconds(rates);
+    secs[i] += t;
+    longestSeconds = Math.max(longestSeconds, t);
   }
   const heaviest = secs.indexOf(Math.max(...secs));
   return {
@@ -103,7 +108,7 @@ export function jobs(sw: Sweep, o: SlurmOptions): Job[] {
     args: (n: number) => string,
     why: string,
   ): Job => {
-    const l = load(sw, phase, o.arraySize);
+    const l = load(sw, phase, o.arraySize, o.rates);
     return {
       key,
       after,

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseRunConfig, RunConfig, UsageError, SPEC_KEYS, SPEC_TYPES, controlKey } from "./options.js";
-import { stepFlops, stepSeconds } from "./cost.js";
+import { stepFlops, stepSeconds, RateKey } from "./cost.js";
 
 /** Spec keys in expansion order (the first varies slowest); names are `run`'s long options. */
 export const KEYS = SPEC_KEYS;
@@ -64,8 +64,12 @@ export class SweepRun {
     /** wc: measure — ρ multiplies the median Wc of the free runs with this control key. */
     readonly measure: string | null,
     readonly cost: number, // FLOPs upper bound (max_steps steps of its rows: the train set, or --batch's)
-    readonly seconds: number, // time bound on one core at the rates `npm run bench` measured (src/cost.ts)
   ) {}
+
+  /** Time bound on one core at the rates `npm run bench` measured for these kernels (src/cost.ts). */
+  seconds(rates: RateKey): number {
+    return this.base.maxSteps * stepSeconds(this.base, rates);
+  }
 
   /** The run's configuration: a new object each time (the combination's, with this run's seed). */
   get cfg(): RunConfig {
@@ -74,8 +78,8 @@ export class SweepRun {
 
   /** The run at a measured wc (a "wc: measure" run released by the control gate). */
   at(wc: number): SweepRun {
-    const { runId, block, base, seed, measure, cost, seconds } = this;
-    return new SweepRun(runId, block, { ...base, wc }, seed, measure, cost, seconds);
+    const { runId, block, base, seed, measure, cost } = this;
+    return new SweepRun(runId, block, { ...base, wc }, seed, measure, cost);
   }
 }
 
@@ -159,12 +163,10 @@ export function expand(raw: unknown): Sweep {
       }
       if (measure) cfg.wc = null;
       const key = controlKey(cfg),
-        cost = cfg.maxSteps * stepFlops(cfg),
-        seconds = cfg.maxSteps * stepSeconds(cfg);
+        cost = cfg.maxSteps * stepFlops(cfg);
       if (cfg.arm === "free") controls.add(key);
       else if (measure) dependents.push([b, key]);
-      for (const seed of seedList)
-        runs.push(new SweepRun(runs.length, b, cfg, seed, measure ? key : null, cost, seconds));
+      for (const seed of seedList) runs.push(new SweepRun(runs.length, b, cfg, seed, measure ? key : null, cost));
     }
   });
   for (const [b, key] of dependents) {

@@ -7,7 +7,8 @@ import { tableToIPC } from "apache-arrow";
 import { readSpec, expand } from "../spec.js";
 import { runSweep } from "../sweep.js";
 import { poolOptions, POOL_OPTIONS } from "./sweep.js";
-import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { kernelChoice, loadKernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { rateKey } from "../cost.js";
 import { COMPRESSION_OPTION } from "../arrow.js";
 import { sources, readSchema } from "../store.js";
 import { FIT_DEFAULTS } from "../fit/estimate.js";
@@ -46,6 +47,9 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
   const sw = expand(readSpec(specFile));
   const plan = delayLawPlan(sw, specArg !== undefined ? "--spec" : "--scale", specFile);
   if (!argv["dry-run"]) await checkSameSweep(resolve(out as string), sw.hash);
+  // the time estimates take the rates of the kernels that will run (the plan names them; a dry run adds no note
+  // on stderr where auto falls back to strict)
+  const rates = rateKey(loadKernels(kernels, argv["dry-run"] ? () => {} : undefined));
   const title =
     `reproduce ${experiment} ` + (specArg !== undefined ? `--spec ${specFile}` : `--scale ${scale}: ${specFile}`);
   if (argv["dry-run"] && argv.json) {
@@ -53,10 +57,10 @@ async function cmdReproduce(argv: Record<string, unknown>): Promise<void> {
     const obj = { experiment, scale, spec: specFile, spec_hash: sw.hash, n_runs: sw.runs.length, workers };
     const grid = { rhos, seeds_per_rho: seedsPerRho, t_int: tInt, same_paper_config: samePaperConfig };
     const runs = { free: free.length, clamp: clamp.length };
-    process.stdout.write(JSON.stringify({ ...obj, runs, ...grid, config: cfg, cost: costOf(plan) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...obj, runs, ...grid, config: cfg, cost: costOf(plan, rates) }) + "\n");
     return;
   }
-  process.stdout.write(planText(plan, sw, title, workers));
+  process.stdout.write(planText(plan, sw, title, workers, rates));
   if (argv["dry-run"]) return;
 
   // 1. the sweep: controls first, their median Wc releases the clamp grid (runSweep); resumable

@@ -12,6 +12,7 @@ import { UsageError } from "../options.js";
 import { checkOutDir, duration, makeDir, writeAtomic } from "../cli-util.js";
 import { loadKernels, kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { COMPRESSION_OPTION, curvesCompression } from "../arrow.js";
+import { rateKey, ratesNote } from "../cost.js";
 
 export const command = "slurm <spec>";
 export const describe =
@@ -84,7 +85,7 @@ function describeJob(j: Job, o: SlurmOptions): string {
   return (
     `${j.name}: array of ${l.tasks} tasks × ${cpus}${throttle}, ${l.runs} runs (${runs} per task)${after}; ` +
     `heaviest task ≤ ${l.maxSteps.toLocaleString("en-US")} steps (${(l.maxFlops / 1e12).toFixed(2)} TFLOP), ` +
-    `≈ ${duration(taskSeconds(l, o.cpusPerTask))} on ${cpus} at the rates npm run bench measured (src/cost.ts)`
+    `≈ ${duration(taskSeconds(l, o.cpusPerTask))} on ${cpus} at ${ratesNote(o.rates)} (src/cost.ts)`
   );
 }
 
@@ -99,6 +100,7 @@ function planJson(sw: Sweep, o: SlurmOptions, plan: Job[], ids: Record<string, s
     spec: o.spec,
     logs: join(o.out, "logs"),
     kernels: o.kernels,
+    rates: o.rates, // the kernels whose measured rates est_seconds takes
     cpus_per_task: o.cpusPerTask,
     max_running: o.maxRunning,
     dry_run: ids === null,
@@ -195,6 +197,7 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     );
   const choice = kernelChoice(argv);
   checkOutDir(out);
+  const kernels = loadKernels(choice);
   const o: SlurmOptions = {
     out,
     spec: join(out, "slurm", `spec${extname(specPath) || ".yaml"}`),
@@ -207,7 +210,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
     time: typeof argv.time === "string" ? argv.time : null,
     partition: typeof argv.partition === "string" ? argv.partition : null,
     sbatch: ((argv.sbatch as string[] | undefined) ?? []).map(String),
-    kernels: loadKernels(choice).name,
+    kernels: kernels.name,
+    rates: rateKey(kernels), // the tasks run this node (o.node), so at its SIMD width
     compression: curvesCompression() === null ? "none" : "zstd",
   };
   const plan = jobs(sw, o);

@@ -6,7 +6,8 @@ import { readSpec, expand, Sweep } from "../spec.js";
 import { runSweep, defaultWorkers, select, Phase, SweepOptions } from "../sweep.js";
 import { UsageError } from "../options.js";
 import { checkOutDir, single, sweepSummary, sweepJson, EXIT_FAILED_RUNS } from "../cli-util.js";
-import { kernelChoice, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { kernelChoice, loadKernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
+import { rateKey, ratesNote, RateKey } from "../cost.js";
 import { COMPRESSION_OPTION } from "../arrow.js";
 
 export const command = "sweep <spec>";
@@ -91,16 +92,17 @@ export const POOL_OPTIONS = {
   },
 } as const;
 
-function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null, json: boolean): void {
+/** rates: the kernels this process would run, whose measured rates the time estimate takes (src/cost.ts) */
+function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null, json: boolean, rates: RateKey): void {
   const runs = select(sw, shard, phase);
   const steps = runs.reduce((s, r) => s + r.cfg.maxSteps, 0),
     flops = runs.reduce((s, r) => s + r.cost, 0);
-  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+  const seconds = runs.reduce((s, r) => s + r.seconds(rates), 0);
   if (json) {
     const shown = runs.length > 6 ? [...runs.slice(0, 5), runs[runs.length - 1]] : runs;
     const obj = {
       ...sweepJson(sw, shard, phase, runs.length),
-      cost: { steps, flops, core_hours: seconds / 3600 },
+      cost: { steps, flops, core_hours: seconds / 3600, rates },
       runs_shown: shown.map((r) => ({ run_id: r.runId, measure: r.measure, ...r.cfg })),
     };
     process.stdout.write(JSON.stringify(obj) + "\n");
@@ -130,7 +132,7 @@ function dryRun(sw: Sweep, shard: [number, number] | null, phase: Phase | null, 
   if (runs.length > 5) lines.push(show(runs[runs.length - 1]));
   lines.push(
     `cost ≤ ${steps.toLocaleString("en-US")} steps, ${(flops / 1e12).toFixed(2)} TFLOP ` +
-      `(≈ ${(seconds / 3600).toFixed(2)} core-hours at the per-model rates npm run bench measured, src/cost.ts; ` +
+      `(≈ ${(seconds / 3600).toFixed(2)} core-hours at ${ratesNote(rates)}, src/cost.ts; ` +
       "--stop-at-grok ends runs early)",
   );
   process.stdout.write(lines.join("\n") + "\n");
@@ -149,7 +151,8 @@ export async function handler(argv: Record<string, unknown>): Promise<void> {
           })();
   const kernels = kernelChoice(argv);
   const json = Boolean(argv.json);
-  if (argv["dry-run"]) return dryRun(sw, shard, phase, json);
+  // a dry run's line names the kernels its estimate assumes: no note on stderr where auto falls back to strict
+  if (argv["dry-run"]) return dryRun(sw, shard, phase, json, rateKey(loadKernels(kernels, () => {})));
   if (typeof argv.out !== "string" || !argv.out) throw new UsageError("--out", argv.out, "an output directory");
   checkOutDir(argv.out);
   const { workers, retries } = poolOptions(argv);
