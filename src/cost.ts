@@ -39,37 +39,37 @@ export const ratesNote = (key: RateKey): string => `the rates npm run bench meas
  *  elementwise work and per-call overheads weigh more. Points: mlp p 23 d 32 H 64, the paper's, p 97 frac
  *  0.3; attn p 59 d 128 H 512 (with and without LayerNorm, harmonic mean); parity n 30 k 3 H 512 m 1000;
  *  tian p 59 H 256 squared error; muon the paper's MLP (Newton–Schulz dominates). 128-bit under Node 20,
- *  256-bit under Node 24. Measured on a 2-vCPU AMD EPYC VM (Zen 5, family 26), 2026-12-07, medians of 5
- *  on the quiet machine (one full npm run bench; this VM's speed drifts by ±25 % between minutes). */
+ *  256-bit under Node 24. Measured on a 2-vCPU AMD EPYC VM (Zen 5), 2026-12-07, on the quiet machine: the
+ *  geometric mean of two full npm run bench runs' rates (medians of 5 each; they differed by 0.77–1.46×). */
 // prettier-ignore
 export const RATES: Record<RateKey, Record<Kind, [number, number][]>> = {
   "fma 128-bit": {
-    mlp: [[2.438e6, 21.1], [1.493e8, 35.6], [4.587e8, 35.1]],
-    attn: [[1.182e9, 39.8]],
-    parity: [[9.83e7, 36.5]],
-    tian: [[1.276e8, 41.1]],
-    muon: [[1.493e8, 8.1]],
+    mlp: [[2.438e6, 20.7], [1.493e8, 33], [4.587e8, 33.1]],
+    attn: [[1.182e9, 37.9]],
+    parity: [[9.83e7, 34.4]],
+    tian: [[1.276e8, 38.4]],
+    muon: [[1.493e8, 8.95]],
   },
   "fma 256-bit": {
-    mlp: [[2.438e6, 31.5], [1.493e8, 49.6], [4.587e8, 49.8]],
-    attn: [[1.182e9, 61.1]],
-    parity: [[9.83e7, 44]],
-    tian: [[1.276e8, 56.3]],
-    muon: [[1.493e8, 14.2]],
+    mlp: [[2.438e6, 35.4], [1.493e8, 55.6], [4.587e8, 57.3]],
+    attn: [[1.182e9, 68.6]],
+    parity: [[9.83e7, 49.6]],
+    tian: [[1.276e8, 63.9]],
+    muon: [[1.493e8, 15.5]],
   },
   "strict 128-bit": {
-    mlp: [[2.438e6, 18.1], [1.493e8, 30.5], [4.587e8, 29.5]],
-    attn: [[1.182e9, 31]],
-    parity: [[9.83e7, 30.1]],
-    tian: [[1.276e8, 36.8]],
-    muon: [[1.493e8, 6.4]],
+    mlp: [[2.438e6, 17.5], [1.493e8, 28.6], [4.587e8, 27]],
+    attn: [[1.182e9, 29.8]],
+    parity: [[9.83e7, 27]],
+    tian: [[1.276e8, 32.3]],
+    muon: [[1.493e8, 6.69]],
   },
   "strict 256-bit": {
-    mlp: [[2.438e6, 26], [1.493e8, 39], [4.587e8, 40.1]],
-    attn: [[1.182e9, 47.5]],
-    parity: [[9.83e7, 37]],
-    tian: [[1.276e8, 46.2]],
-    muon: [[1.493e8, 11.6]],
+    mlp: [[2.438e6, 30.4], [1.493e8, 46], [4.587e8, 48.4]],
+    attn: [[1.182e9, 57]],
+    parity: [[9.83e7, 42.8]],
+    tian: [[1.276e8, 54.7]],
+    muon: [[1.493e8, 13.1]],
   },
 };
 
