@@ -51,7 +51,7 @@ const INT_BIAS = 127 - 0x4B400000; // bits(k) − bits(MAGIC) + 127
 
 // @ts-ignore: decorator
 @inline function kc(c: usize): v128 { return v128.load32_splat(c); }
-const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
+const KI: usize = memory.data<i32>([INT_BIAS]);
 
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
@@ -67,7 +67,7 @@ const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
   y = madd(kc(E5), y, r);
   y = f32x4.add(madd(r, y, f32x4.mul(r, r)), kc(ONE));
   // 2^n from the integer bits of k: bits(k) − bits(MAGIC) = n
-  const scale = i32x4.shl(i32x4.add(k, v128.load(KI)), 23);
+  const scale = i32x4.shl(i32x4.add(k, v128.load32_splat(KI)), 23);
   return v128.and(f32x4.mul(y, scale), f32x4.gt(x, kc(EXP_LO)));
 }
 
@@ -170,7 +170,7 @@ const KI: usize = memory.data<i32>([INT_BIAS, INT_BIAS, INT_BIAS, INT_BIAS]);
   y1 = f32x4.add(madd(r1, y1, f32x4.mul(r1, r1)), kc(ONE));
   y2 = f32x4.add(madd(r2, y2, f32x4.mul(r2, r2)), kc(ONE));
   y3 = f32x4.add(madd(r3, y3, f32x4.mul(r3, r3)), kc(ONE));
-  const bias = v128.load(KI);
+  const bias = v128.load32_splat(KI);
   const s0 = i32x4.shl(i32x4.add(k0, bias), 23), s1 = i32x4.shl(i32x4.add(k1, bias), 23);
   const s2 = i32x4.shl(i32x4.add(k2, bias), 23), s3 = i32x4.shl(i32x4.add(k3, bias), 23);
   const p0 = f32x4.mul(v128.and(f32x4.mul(y0, s0), f32x4.gt(w0, kc(EXP_LO))), kc(INV_SQRT2PI));

@@ -31,27 +31,19 @@ export function scaleGrad(lg: usize, n: i32, w: i32, gb: usize): void {
   for (let k = 4; k < w; k += 4) m = f32x4.pmax(m, v128.load(r + (<usize>k << 2)));
   return hmax(m);
 }
-// Σ exp(x − max), the row left as it is.
-// @ts-ignore: decorator
-@inline function rowSumExp(r: usize, w: i32, mx: f32): f32 {
-  const vm = f32x4.splat(mx);
-  let s = f32x4.splat(0);
-  for (let k = 0; k < w; k += 4) s = f32x4.add(s, exp4(f32x4.sub(v128.load(r + (<usize>k << 2)), vm)));
-  return hsum(s);
-}
-// Σ exp(x − max) as rowSumExp sums it (ascending), while exp(x − max) overwrites the row two vectors a step,
+// Σ exp(x − max), summed in ascending order; with keep, exp(x − max) overwrites the row, two vectors a step,
 // both loaded before either is stored, the upper one first: the exps become 256-bit where V8 revectorizes.
 // @ts-ignore: decorator
-@inline function rowExpSum(r: usize, w: i32, mx: f32): f32 {
+@inline function rowSumExp(r: usize, w: i32, mx: f32, keep: bool): f32 {
   const vm = f32x4.splat(mx);
   let s = f32x4.splat(0), k = 0;
   for (; k + 8 <= w; k += 8) {
     const o = r + (<usize>k << 2);
     const e1 = exp4(f32x4.sub(v128.load(o, 16), vm)), e0 = exp4(f32x4.sub(v128.load(o), vm));
-    v128.store(o, e1, 16); v128.store(o, e0);
+    if (keep) { v128.store(o, e1, 16); v128.store(o, e0); }
     s = f32x4.add(f32x4.add(s, e0), e1);
   }
-  if (k < w) { const o = r + (<usize>k << 2), e = exp4(f32x4.sub(v128.load(o), vm)); v128.store(o, e); s = f32x4.add(s, e); }
+  if (k < w) { const o = r + (<usize>k << 2), e = exp4(f32x4.sub(v128.load(o), vm)); if (keep) v128.store(o, e); s = f32x4.add(s, e); }
   return hsum(s);
 }
 const LANES: usize = memory.data<i32>([0, 1, 2, 3]);
@@ -68,7 +60,7 @@ export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f6
     const y = load<i32>(py + (<usize>i << 2));
     const xy = load<f32>(r + (<usize>y << 2));
     const mx = rowMax(r, w);
-    const s = rowExpSum(r, w, mx);
+    const s = rowSumExp(r, w, mx, true);
     total += <f64>(<f32>Math.log(<f64>s) + mx - xy);
     const invS: f32 = 1.0 / s;
     const vinvS = f32x4.splat(invS), vy = i32x4.splat(y), hot = f32x4.splat((load<f32>(r + (<usize>y << 2)) * invS - 1.0) * invN);
@@ -96,7 +88,7 @@ export function xentAndGrad(lg: usize, py: usize, n: i32, w: i32, gb: usize): f6
 // @ts-ignore: decorator
 @inline export function xentRow(r: usize, w: i32, y: i32): f32 {
   const mx = rowMax(r, w);
-  const s = rowSumExp(r, w, mx);
+  const s = rowSumExp(r, w, mx, false);
   return <f32>Math.log(<f64>s) + mx - load<f32>(r + (<usize>y << 2));
 }
 
