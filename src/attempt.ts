@@ -40,3 +40,8 @@ export function kindOf(e: unknown): ErrorKind {
     ? "transient"
     : "permanent";
 }
+
+/** Fault injection for the failure tests, GROKSWEEP_FAULT=fault,…: in a worker (src/worker.ts) how:run_id[@n] with
+ *  how = exit (the thread dies), oom (a RangeError as V8 throws when memory runs out) or throw (a plain error),
+ *  @n: the n-th attempt only; in the sweep's process (src/sweep.ts) sigterm:start, a SIGTERM before anything else. */
+export const faults = (): string[] => (process.env.GROKSWEEP_FAULT ?? "").split(",");

@@ -12,7 +12,7 @@ import { UsageError } from "./options.js";
 import { VERSION } from "./version.js";
 import type { Done, Task } from "./worker.js";
 import type { RunResult } from "./run.js";
-import { provenance, Provenance, ErrorKind } from "./attempt.js";
+import { provenance, faults, Provenance, ErrorKind } from "./attempt.js";
 
 export type Phase = "control" | "dependent";
 export interface SweepOptions {
@@ -102,8 +102,7 @@ const retryable = (c: Completed) => c.status === "failed" && c.errorKind !== "pe
 export async function runSweep(sw: Sweep, opts: SweepOptions): Promise<{ code: number; counts: Counts }> {
   // SIGINT/SIGTERM are held from here, before the store and the pool exist (a pod told to stop as it starts)
   const stop = new Stop();
-  // the failure tests' signal before anything else has happened (src/worker.ts has the workers' faults)
-  if ((process.env.GROKSWEEP_FAULT ?? "").split(",").includes("sigterm:start")) process.kill(process.pid, "SIGTERM");
+  if (faults().includes("sigterm:start")) process.kill(process.pid, "SIGTERM"); // the failure tests' (attempt.ts)
   try {
     return await sweepUntil(sw, opts, stop);
   } finally {
@@ -317,8 +316,7 @@ class Workers {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
       workerData: { kernels },
     });
-    stop.onSignal = () => void this.destroy();
-    if (stop.signal) void this.destroy(); // the signal came first: no run starts
+    stop.onSignal = () => void this.destroy(); // a signal before this: no run is submitted, close() destroys it
   }
 
   private destroyed: Promise<void> | null = null;

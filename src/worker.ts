@@ -7,7 +7,7 @@ import { runInNewContext } from "node:vm";
 import { instantiate } from "./engine.js";
 import { train } from "./run.js";
 import { runRecord, curveColumns, CurveColumns } from "./arrow.js";
-import { provenance, kindOf, ErrorKind } from "./attempt.js";
+import { provenance, kindOf, faults, ErrorKind } from "./attempt.js";
 import type { RunConfig } from "./options.js";
 
 const abi = instantiate(workerData?.kernels);
@@ -23,10 +23,9 @@ export type Done =
   | { runId: number; run: Record<string, unknown>; curves: CurveColumns[] }
   | { runId: number; failure: { error: string; kind: ErrorKind; startedAt: number } };
 
-// fault injection for the failure tests: GROKSWEEP_FAULT=how:run_id[@attempt],… with how = exit (the thread
-// dies), oom (a RangeError as V8 throws when memory runs out) or throw (a plain error); @n: the n-th attempt only
+// the failure tests' faults in a worker (src/attempt.ts faults)
 function fault(runId: number, attempt: number): void {
-  for (const f of (process.env.GROKSWEEP_FAULT ?? "").split(",")) {
+  for (const f of faults()) {
     const m = /^(exit|oom|throw):(\d+)(?:@(\d+))?$/.exec(f);
     if (!m || +m[2] !== runId || (m[3] !== undefined && +m[3] !== attempt)) continue;
     if (m[1] === "exit") process.exit(3);
