@@ -42,6 +42,7 @@ export function kindOf(e: unknown): ErrorKind {
 }
 
 /** Fault injection for the failure tests, GROKSWEEP_FAULT=fault,…: in a worker (src/worker.ts) how:run_id[@n] with
- *  how = exit (the thread dies), oom (a RangeError as V8 throws when memory runs out) or throw (a plain error),
- *  @n: the n-th attempt only; in the sweep's process (src/sweep.ts) sigterm:start, a SIGTERM before anything else. */
+ *  how = exit (the thread dies), oom (a RangeError as V8 throws when memory runs out), throw (a plain error) or
+ *  stall (10 s asleep first: a signal meanwhile finds the sweep midway however fast the machine), @n: the n-th
+ *  attempt only; in the sweep's process (src/sweep.ts) sigterm:start, a SIGTERM before anything else. */
 export const faults = (): string[] => (process.env.GROKSWEEP_FAULT ?? "").split(",");

@@ -26,8 +26,12 @@ export type Done =
 // the failure tests' faults in a worker (src/attempt.ts faults)
 function fault(runId: number, attempt: number): void {
   for (const f of faults()) {
-    const m = /^(exit|oom|throw):(\d+)(?:@(\d+))?$/.exec(f);
+    const m = /^(exit|oom|throw|stall):(\d+)(?:@(\d+))?$/.exec(f);
     if (!m || +m[2] !== runId || (m[3] !== undefined && +m[3] !== attempt)) continue;
+    if (m[1] === "stall") {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000); // the pool's destroy() interrupts it
+      continue;
+    }
     if (m[1] === "exit") process.exit(3);
     throw m[1] === "oom" ? new RangeError("WebAssembly.Memory(): could not allocate memory") : new Error("injected");
   }

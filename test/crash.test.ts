@@ -6,14 +6,16 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cli, specFile, tmp, runRows, curveRows } from "./helpers.js";
 
-// 48 runs of ~0.1–0.4 s: long enough that the first part (flushed after 2 s) comes well before the end, even
-// where Node 24's 256-bit code trains them in half the time; short enough for the suite
+// 48 runs of ~0.1–0.4 s; runs 24 and 25 sleep 10 s first (src/attempt.ts faults), one per worker, so the first
+// part (flushed after 2 s) comes before the end and the signal finds the sweep midway however fast the machine
 const N = 48;
 const SPEC = { p: 23, d: 32, H: 64, frac: 0.8, lr: 1e-2, "max-steps": 700, seeds: N };
+const STALLED = [24, 25];
 
 async function startAndWaitForPart(spec: string, out: string) {
   const child = spawn(process.execPath, [BIN, "sweep", spec, "--out", out, "--workers", "2", "--quiet"], {
     stdio: "ignore",
+    env: { ...process.env, GROKSWEEP_FAULT: STALLED.map((id) => `stall:${id}`).join(",") },
   });
   const exited = new Promise<number | null>((res) => child.on("exit", (code, sig) => res(code ?? (sig ? -1 : null))));
   const parts = join(out, ".parts");
@@ -52,6 +54,8 @@ for (const [sig, code] of [
     assert.equal(await exited, code);
     const partial = runRows(out); // a valid Arrow file, readable now
     assert.ok(partial.length >= 1 && partial.length < N, `${partial.length} runs before the signal`);
+    // the pool's destroy interrupted the sleeping workers (a run is recorded whole or not at all)
+    assert.ok(!partial.some((r) => STALLED.includes(r.run_id as number)), "the stalled runs were not recorded");
     assert.ok(!existsSync(join(out, ".parts")));
     assert.equal(cli(["sweep", spec, "--out", out, "--quiet"]).code, 0);
     assert.deepEqual(

@@ -28,6 +28,9 @@ const SPEC = {
   seeds: 8,
   blocks: [{ arm: "free" }, { arm: "clamp", rho: [0.9, 1.1], wc: "measure", "t-int": 100 }],
 };
+// run 16 (the dependent shard's 9th) sleeps 10 s first: the TERM finds the shard midway on any machine (a fast one
+// finished all 16 runs in 3 s, between the first flush and the signal)
+const STALL = { GROKSWEEP_FAULT: "stall:16" };
 let spec = "",
   ref = "";
 const submitted: string[] = [];
@@ -76,9 +79,7 @@ function midway(task: string, dir: string) {
     if (existsSync(join(dir, ".parts")) && readdirSync(join(dir, ".parts")).some((f) => f.endsWith(".runs.arrow")))
       return true;
     if (existsSync(join(dir, "runs.arrow")))
-      throw new Error(
-        `task ${task} finished before it could be interrupted: this machine is faster than the test assumes`,
-      );
+      throw new Error(`task ${task} finished before it could be interrupted: the stalled run did not stall`);
     return false;
   });
 }
@@ -171,7 +172,7 @@ test(
   T,
   async () => {
     const out = tmp();
-    const ids = submit(out, 1); // one dependent task of 16 runs: seconds to interrupt it in
+    const ids = submit(out, 1, STALL); // one dependent task of 16 runs, run 16 asleep for 10 s: time to interrupt it
     const task = `${ids.dependent}_0`,
       dir = join(out, "dependent-0");
     await midway(task, dir);
@@ -203,7 +204,7 @@ test(
   T,
   async () => {
     const out = tmp();
-    const ids = submit(out, 1);
+    const ids = submit(out, 1, STALL);
     // a second submission into the same directory while the first is queued would share shard dirs
     const twice = cli(["slurm", spec, "--out", out, "--array-size", "1", "--cpus-per-task", "1"]);
     assert.equal(twice.code, 2);
