@@ -17,7 +17,6 @@ import {
 import { BASE_OPS } from "./task.js";
 import type { Observable } from "./observe.js";
 import { Value, Bad, UsageError, number, integer, choice, flag, text, MAX_INT } from "./validate.js";
-import { z } from "zod";
 import { ARMS, ACTS, OPTIMS, MODELS, LOSSES, GROUPS } from "./codes.js";
 import { wdSchedule, grokfast, logGrid, parseObserve, parseSteps, parseFreqs, curvesMode } from "./option-values.js";
 
@@ -93,7 +92,7 @@ export const OPTIONS = {
         if (parity(c) && model !== "mlp") throw new Bad("mlp for --task parity");
         return model;
       },
-      z.enum(MODELS),
+      (z) => z.enum(MODELS),
     ),
     dflt: "mlp",
     col: "model",
@@ -124,7 +123,7 @@ export const OPTIONS = {
         if (c.op === "div" && !isPrime(p)) throw new Bad("a prime (--op div needs inverses mod p)");
         return p;
       },
-      z.number().int(),
+      (z) => z.number().int(),
       "int",
     ),
     dflt: 59,
@@ -148,7 +147,7 @@ export const OPTIONS = {
         }
         return frac;
       },
-      z.union([z.number(), z.string()]),
+      (z) => z.union([z.number(), z.string()]),
       "float",
     ),
     dflt: 0.4,
@@ -228,7 +227,7 @@ export const OPTIONS = {
         }
         return h;
       },
-      z.number().int(),
+      (z) => z.number().int(),
       "int",
     ),
     dflt: 4,
@@ -245,7 +244,7 @@ export const OPTIONS = {
         if (c.model === "attn" && act !== "gelu") throw new Bad("gelu for --model attn");
         return act;
       },
-      z.enum(ACTS),
+      (z) => z.enum(ACTS),
     ),
     dflt: "gelu",
     by: { tian: "quad" },
@@ -268,7 +267,7 @@ export const OPTIONS = {
         if (loss !== "ce" && c.model === "attn") throw new Bad("ce for --model attn");
         return loss;
       },
-      z.enum(LOSSES),
+      (z) => z.enum(LOSSES),
     ),
     dflt: "ce",
     col: { name: "loss", later: "ce" },
@@ -327,7 +326,7 @@ export const OPTIONS = {
         }
         return wc;
       },
-      z.union([z.number(), z.literal("measure")]),
+      (z) => z.union([z.number(), z.literal("measure")]),
       "float",
     ),
     dflt: null,
@@ -352,7 +351,7 @@ export const OPTIONS = {
         if (g !== "all" && !groups.includes(g)) throw new Bad(`one of all|${groups.join("|")} for this model`);
         return g;
       },
-      z.enum(GROUPS),
+      (z) => z.enum(GROUPS),
     ),
     dflt: "all",
     col: { name: "clamp_group", later: "all" },

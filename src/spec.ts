@@ -13,7 +13,7 @@ export const KEYS = SPEC_KEYS;
 // The parsed document's key order is the zod shape's, and the spec hash serialises that document: the shape
 // keeps the order the hash has always had (clamp-group after loss, the rest in expansion order).
 const SHAPE_ORDER = KEYS.filter((k) => k !== "clamp-group").flatMap((k) => (k === "loss" ? [k, "clamp-group"] : [k]));
-const scalar = Object.fromEntries(SHAPE_ORDER.map((k) => [k, SPEC_TYPES[k].zod]));
+const scalar = Object.fromEntries(SHAPE_ORDER.map((k) => [k, SPEC_TYPES[k].zod(z)]));
 const EXPECTED: Record<string, string> = {
   ...Object.fromEntries(Object.entries(SPEC_TYPES).map(([k, v]) => [k, v.typeText])),
   seeds: "a count ≥ 1 or a list of seeds",

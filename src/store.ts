@@ -18,8 +18,10 @@ import {
   vectorFromArray,
   CompressionType,
 } from "apache-arrow";
-import { RUN_COLUMNS, CURVE_COLUMNS, schemaOf, recordBatch, writeTables, LATER_DEFAULTS } from "./arrow.js";
-import { curvesCompression, curvesBatch, CurveColumns } from "./arrow.js";
+import { schemaOf, recordBatch, writeTables } from "./arrow.js";
+import { RUN_COLUMNS, CURVE_COLUMNS, LATER_DEFAULTS } from "./columns.js";
+import { curvesCompression, curvesBatch } from "./arrow.js";
+import { CurveColumns } from "./columns.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
 import { tmpPath, moveIntoPlace, makeDir } from "./cli-util.js";

@@ -5,7 +5,7 @@ import { Piscina } from "piscina";
 import { loadKernels, kernelsMeta, KernelChoice, Kernels } from "./kernels.js";
 import { Store, batches, readSchema, RUNS, sources, WC_COLUMNS, WcByGroup, Completed } from "./store.js";
 import { Sweep, SweepRun, controlKey } from "./spec.js";
-import { runRecord, CurveColumns } from "./arrow.js";
+import { runRecord, CurveColumns } from "./columns.js";
 import { Progress, Counts, noCounts, tally } from "./progress.js";
 import { ControlGate } from "./gate.js";
 import { UsageError } from "./options.js";

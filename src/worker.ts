@@ -6,7 +6,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { instantiate } from "./engine.js";
 import { train } from "./run.js";
-import { runRecord, curveColumns, CurveColumns } from "./arrow.js";
+import { runRecord, curveColumns, CurveColumns } from "./columns.js";
 import { provenance, kindOf, faults, ErrorKind } from "./attempt.js";
 import type { RunConfig } from "./options.js";
 

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC, tableToIPC, tableFromArrays, MessageReader, CompressionType } from "apache-arrow";
-import { CURVE_COLUMNS } from "../src/arrow.js";
+import { CURVE_COLUMNS } from "../src/columns.js";
+import { schemaOf } from "../src/arrow.js";
 import { THRESHOLDS } from "../src/option-values.js";
 import { cli, specFile, tmp, runRows, curveRows } from "./helpers.js";
 
@@ -135,7 +136,7 @@ test("--curves events keeps exactly the defined rows, none no rows; the outcomes
   assert.equal(t.numRows, 0);
   assert.deepEqual(
     t.schema.fields.map((f) => `${f.name}:${f.type}`),
-    CURVE_COLUMNS.map(([name, type]) => `${name}:${type}`),
+    schemaOf(CURVE_COLUMNS, new Map()).fields.map((f) => `${f.name}:${f.type}`),
   );
   const pl = await polars();
   const empty = { height: 0, width: CURVE_COLUMNS.length };

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { instantiate, Abi } from "../src/engine.js";
 import { loadKernels, Kernels, KernelName } from "../src/kernels.js";
 import { parseRunConfig, RunConfig } from "../src/options.js";
-import { VARYING_COLUMNS } from "../src/arrow.js";
+import { VARYING_COLUMNS } from "../src/columns.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const BIN = join(ROOT, "bin", "groksweep.js");

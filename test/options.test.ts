@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OPTIONS } from "../src/option-table.js";
 import { DEFAULTS, parseRunConfig, flagOf, cliOptions, SPEC_KEYS, controlKey, UsageError } from "../src/options.js";
-import { RUN_COLUMNS, runRecord } from "../src/arrow.js";
+import { RUN_COLUMNS, runRecord } from "../src/columns.js";
 import { expand } from "../src/spec.js";
 import type { RunResult } from "../src/run.js";
 

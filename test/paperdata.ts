@@ -2,7 +2,8 @@
 // one runs.arrow per experiment, one row per seed, written with the engine's own schema.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { RUN_COLUMNS, schemaOf, batchOf, writeTables, RunRow } from "../src/arrow.js";
+import { schemaOf, batchOf, writeTables } from "../src/arrow.js";
+import { RUN_COLUMNS, RunRow } from "../src/columns.js";
 import { DEFAULTS } from "../src/options.js";
 import type { RunResult } from "../src/run.js";
 import { ROOT } from "./helpers.js";

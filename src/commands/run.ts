@@ -6,8 +6,6 @@ import { instantiate } from "../engine.js";
 import { loadKernels, kernelChoice, kernelsMeta, Kernels, KERNELS_OPTION, FAST_MATH_OPTION } from "../kernels.js";
 import { train, RunResult } from "../run.js";
 import {
-  RUN_COLUMNS,
-  CURVE_COLUMNS,
   schemaOf,
   batchOf,
   paramsSchema,
@@ -15,11 +13,10 @@ import {
   splitsSchema,
   splitsBatch,
   writeTables,
-  RunRow,
-  runRecord,
   curvesCompression,
   COMPRESSION_OPTION,
 } from "../arrow.js";
+import { RUN_COLUMNS, CURVE_COLUMNS, RunRow, runRecord } from "../columns.js";
 
 import { VERSION } from "../version.js";
 import { checkOutDir, makeDir } from "../cli-util.js";

@@ -4,7 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { DataType, RecordBatch, Schema } from "apache-arrow";
 import { UsageError, OPTION_COLUMNS } from "../options.js";
-import { LATER_DEFAULTS, RUN_COLUMNS } from "../arrow.js";
+import { LATER_DEFAULTS, RUN_COLUMNS, ColType } from "../columns.js";
 import { sources, batches, readSchema, supersedes } from "../store.js";
 
 /** Columns that define a configuration (the default group key): the option columns of the network, its
@@ -16,12 +16,18 @@ export const CONFIG_COLUMNS: readonly string[] = RUN_COLUMNS.map(([name]) => nam
 export type ConfigCol = string;
 
 export type Kind = "int" | "float" | "utf8" | "bool";
-const kindOf = (t: DataType): Kind =>
-  DataType.isInt(t) ? "int" : DataType.isFloat(t) ? "float" : DataType.isBool(t) ? "bool" : "utf8";
+const KIND_OF: Record<ColType, Kind> = {
+  i32: "int",
+  f32: "float",
+  f64: "float",
+  utf8: "utf8",
+  bool: "bool",
+  utc: "int",
+};
 /** The columns fit reads, with their kinds as runs.arrow is written. */
 const READ = new Set(["run_id", "seed", ...CONFIG_COLUMNS, "t_mem", "t_grok", "wc", "status"]);
 export const KIND: Record<string, Kind> = Object.fromEntries(
-  RUN_COLUMNS.filter(([name]) => READ.has(name)).map(([name, type]) => [name, kindOf(type)]),
+  RUN_COLUMNS.filter(([name]) => READ.has(name)).map(([name, type]) => [name, KIND_OF[type]]),
 );
 /** Columns added after the first schema: files without them get these values. */
 const LATER: Record<string, Value> = LATER_DEFAULTS;
