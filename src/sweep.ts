@@ -233,12 +233,15 @@ function checkSlice(
 }
 
 /** Finished runs on their way to the store: buffered and flushed as parts, so that at most flushRuns runs
- *  or flushMs of work are at risk, and counted on the progress line. */
+ *  or flushMs of work are at risk (a timer flushes the last ones while no more finish), and counted on the
+ *  progress line. */
 class Results {
   readonly counts: Counts;
   private runs: Record<string, unknown>[] = [];
   private curves: CurveColumns[] = [];
   private lastFlush = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  private timerError: unknown; // a timer's flush failed (disk full): thrown by the next add or flush, as theirs are
   private readonly progress: Progress;
 
   /** `chosen`: the runs of this invocation; those in `done` count as finished from the start. */
@@ -254,15 +257,29 @@ class Results {
   }
 
   add(run: Record<string, unknown>, curves: CurveColumns[]): void {
+    if (this.timerError) throw this.timerError;
     this.runs.push(run);
     this.curves.push(...curves);
     tally(this.counts, run.status);
     const { flushRuns = 256, flushMs = 2000 } = this.opts;
-    if (this.runs.length >= flushRuns || performance.now() - this.lastFlush >= flushMs) this.flush();
+    const due = flushMs - (performance.now() - this.lastFlush);
+    if (this.runs.length >= flushRuns || due <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flushOrKeep(), due).unref();
     this.progress.update(this.counts);
   }
 
+  private flushOrKeep(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      this.timerError = e;
+    }
+  }
+
   flush(): void {
+    if (this.timerError) throw this.timerError;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.store.appendPart(this.runs, this.curves);
     this.runs = [];
     this.curves = [];

@@ -6,8 +6,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cli, specFile, tmp, runRows, curveRows } from "./helpers.js";
 
-// 48 runs of ~0.1–0.4 s; runs 24 and 25 sleep 10 s first (src/attempt.ts faults), one per worker, so the first
-// part (flushed after 2 s) comes before the end and the signal finds the sweep midway however fast the machine
+// 48 runs of ~0.1–0.4 s; runs 24 and 25 sleep 10 s first (src/attempt.ts faults), one per worker, so the signal
+// finds the sweep midway however fast the machine; the first part then comes from the flush timer (2 s after a
+// run finished, though none finishes meanwhile)
 const N = 48;
 const SPEC = { p: 23, d: 32, H: 64, frac: 0.8, lr: 1e-2, "max-steps": 700, seeds: N };
 const STALLED = [24, 25];

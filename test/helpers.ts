@@ -9,6 +9,7 @@ import { instantiate, Abi } from "../src/engine.js";
 import { loadKernels, Kernels, KernelName } from "../src/kernels.js";
 import { parseRunConfig, RunConfig } from "../src/options.js";
 import { VARYING_COLUMNS } from "../src/columns.js";
+import "../src/arrow.js"; // registers the ZSTD codec that reading curves.arrow needs
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const BIN = join(ROOT, "bin", "groksweep.js");
