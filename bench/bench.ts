@@ -24,7 +24,7 @@ import { instantiate, Abi } from "../src/engine.js";
 import { loadKernels, Kernels } from "../src/kernels.js";
 import { prepare } from "../src/run.js";
 import { parseRunConfig, logGrid } from "../src/options.js";
-import { stepFlops, rateKey, kindOf, KINDS, Kind, RateKey } from "../src/cost.js";
+import { stepFlops, rateKey, KINDS, CALIBRATION, Kind, RateKey } from "../src/cost.js";
 import { expand } from "../src/spec.js";
 import { runSweep } from "../src/sweep.js";
 import { batches } from "../src/store.js";
@@ -194,23 +194,17 @@ const peakRow = FULL
     }
   : null;
 
-// every kind of run (src/cost.ts KINDS) at PROTOCOL.md's sizes and the MLP at three sizes, with the default and
-// the strict kernels in alternation: GFLOP/s, from which `rates` (src/cost.ts RATES' shape) is built
-const models = [
-  { name: "mlp small (p 23, d 32, H 64)", raw: { p: 23, d: 32, H: 64, frac: 0.4 }, steps: 1000 },
-  { name: "mlp paper (p 59, d 128, H 256)", raw: {}, steps: 100 },
-  { name: "mlp p97 frac 0.3 (d 128, H 256)", raw: { p: 97, frac: 0.3 }, steps: 40 },
-  { name: "attn p59 (d 128, H 512)", raw: { model: "attn" }, steps: 20 },
-  { name: "attn p59 layernorm", raw: { model: "attn", layernorm: true }, steps: 20 },
-  { name: "parity n30 k3 (H 512)", raw: { task: "parity" }, steps: 100 },
-  { name: "tian p59 (H 256) mse", raw: { model: "tian", loss: "mse" }, steps: 100 },
-  { name: "paper mlp + muon", raw: { optim: "muon" }, steps: 30 },
-];
+// every calibration point of src/cost.ts (every kind of run at PROTOCOL.md's sizes, the MLP at three), with the
+// default and the strict kernels in alternation: GFLOP/s, from which `rates` (src/cost.ts MEASURED's shape) is built
+const models = KINDS.flatMap((kind) =>
+  CALIBRATION[kind].flatMap((configs, point) => configs.map((o) => ({ ...o, kind, point }))),
+);
 interface ModelRow {
   node: string;
   kernels: RateKey;
   config: string;
   kind: Kind;
+  point: number; // its index in CALIBRATION[kind]
   flops_per_step: number;
   steps_per_s: number;
   gflops: number;
@@ -235,7 +229,8 @@ for (const o of models) {
       node: process.version,
       kernels: rateKey(k),
       config: o.name,
-      kind: kindOf(cfg),
+      kind: o.kind,
+      point: o.point,
       flops_per_step: flops,
       steps_per_s: +s.toFixed(1),
       gflops: +((s * flops) / 1e9).toFixed(2),
@@ -299,21 +294,18 @@ for (const c of FULL ? configs : []) {
 }
 if (FULL) console.table(evalRows);
 
-/** RATES' shape from the model rows: kernels → kind → [FLOPs per step, GFLOP/s], ascending in FLOPs. Rows at the
- *  same FLOPs (attention with and without LayerNorm; one kernels key under two Nodes) merge by harmonic mean,
- *  the rate of as many steps of each. */
-function ratesOf(rows: ModelRow[]): Record<string, Record<Kind, [number, number][]>> {
-  const out: Record<string, Record<Kind, [number, number][]>> = {};
+/** MEASURED's shape from the model rows: kernels → kind → GFLOP/s at each calibration point. Rows of one point
+ *  (attention with and without LayerNorm; one kernels key under two Nodes) merge by harmonic mean, the rate of as
+ *  many steps of each. */
+function ratesOf(rows: ModelRow[]): Record<string, Record<Kind, number[]>> {
+  const out: Record<string, Record<Kind, number[]>> = {};
   for (const key of [...new Set(rows.map((r) => r.kernels))].sort()) {
-    out[key] = {} as Record<Kind, [number, number][]>;
-    for (const kind of KINDS) {
-      const at = new Map<number, number[]>();
-      for (const r of rows.filter((r) => r.kernels === key && r.kind === kind))
-        at.set(r.flops_per_step, [...(at.get(r.flops_per_step) ?? []), r.gflops]);
-      out[key][kind] = [...at]
-        .sort((x, y) => x[0] - y[0])
-        .map(([f, g]) => [+f.toPrecision(4), +(g.length / g.reduce((s, x) => s + 1 / x, 0)).toFixed(1)]);
-    }
+    out[key] = {} as Record<Kind, number[]>;
+    for (const kind of KINDS)
+      out[key][kind] = CALIBRATION[kind].map((_, point) => {
+        const g = rows.filter((r) => r.kernels === key && r.kind === kind && r.point === point).map((r) => r.gflops);
+        return +(g.length / g.reduce((s, x) => s + 1 / x, 0)).toFixed(1);
+      });
   }
   return out;
 }
@@ -321,11 +313,10 @@ const rates = ratesOf(modelRows);
 console.table(
   modelRows.map(({ node, kernels, config, steps_per_s, gflops }) => ({ node, kernels, config, steps_per_s, gflops })),
 );
-const pts = (ps: [number, number][]) => ps.map(([f, g]) => `[${f.toExponential().replace("+", "")}, ${g}]`).join(", ");
 console.log(
-  "rates (src/cost.ts RATES):\n{\n" +
+  "rates (src/cost.ts MEASURED):\n{\n" +
     Object.entries(rates)
-      .map(([key, kinds]) => `  "${key}": {\n${KINDS.map((k) => `    ${k}: [${pts(kinds[k])}],\n`).join("")}  },\n`)
+      .map(([key, kinds]) => `  "${key}": { ${KINDS.map((k) => `${k}: [${kinds[k].join(", ")}]`).join(", ")} },\n`)
       .join("") +
     "}",
 );
