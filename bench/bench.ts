@@ -11,7 +11,7 @@
 //      `npm install --prefix .node24 node@24` puts Node 24), run as a child process;
 //   4. the eval share of a default run; steps/s and GFLOP/s of every kind of run and MLP size with the default
 //      and the strict kernels under every Node (the child measures them too), and from them `rates` in
-//      src/cost.ts RATES' shape, the calibration of the --dry-run time estimates; a 64-run sweep on 1 and 2
+//      src/cost.ts MEASURED's shape, the calibration of the --dry-run time estimates; a 64-run sweep on 1 and 2
 //      workers (scaling by wall-clock and by training span; peak RSS).
 // BENCH_ONLY=models runs only the models and rates (about 20 s a Node here) and replaces those two sections
 // of bench/results.json, keeping the rest of an earlier full run.

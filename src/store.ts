@@ -18,10 +18,8 @@ import {
   vectorFromArray,
   CompressionType,
 } from "apache-arrow";
-import { schemaOf, recordBatch, writeTables } from "./arrow.js";
-import { RUN_COLUMNS, CURVE_COLUMNS, LATER_DEFAULTS } from "./columns.js";
-import { curvesCompression, curvesBatch } from "./arrow.js";
-import { CurveColumns } from "./columns.js";
+import { schemaOf, recordBatch, writeTables, curvesCompression, curvesBatch } from "./arrow.js";
+import { RUN_COLUMNS, CURVE_COLUMNS, LATER_DEFAULTS, CurveColumns } from "./columns.js";
 import { UsageError } from "./options.js";
 import { kernelsOf } from "./kernels.js";
 import { tmpPath, moveIntoPlace, makeDir } from "./cli-util.js";

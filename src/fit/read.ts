@@ -4,6 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { DataType, RecordBatch, Schema } from "apache-arrow";
 import { UsageError, OPTION_COLUMNS } from "../options.js";
+import type { Kind } from "../validate.js";
 import { LATER_DEFAULTS, RUN_COLUMNS, ColType } from "../columns.js";
 import { sources, batches, readSchema, supersedes } from "../store.js";
 
@@ -15,7 +16,7 @@ const GROUPING = new Set(
 export const CONFIG_COLUMNS: readonly string[] = RUN_COLUMNS.map(([name]) => name).filter((n) => GROUPING.has(n));
 export type ConfigCol = string;
 
-export type Kind = "int" | "float" | "utf8" | "bool";
+export type { Kind }; // the option table's value kinds (src/validate.ts)
 const KIND_OF: Record<ColType, Kind> = {
   i32: "int",
   f32: "float",
